@@ -1,0 +1,35 @@
+"""One exception hierarchy for the whole tool.
+
+The CLI maps every ``AccbenchError`` to exit status 2 and one line on stderr; any
+other exception is a bug and may show a traceback.
+"""
+
+from __future__ import annotations
+
+
+class AccbenchError(Exception):
+    """Base of every error the user can fix; its message names the problem and the fix."""
+
+
+class InputError(AccbenchError):
+    """Bad user input: a file, an option or a configuration value."""
+
+
+class TouchstoneError(InputError):
+    """A Touchstone file that cannot be read or is not fit for analysis."""
+
+
+class BandError(InputError):
+    """A frequency band that does not cover what the analysis needs (e.g. Nyquist)."""
+
+
+class InstrumentError(AccbenchError):
+    """An instrument reported an error (SCPI error queue or a refused command)."""
+
+
+class InstrumentTimeout(InstrumentError):
+    """An instrument operation did not finish in time."""
+
+
+class ConnectionLost(InstrumentError):
+    """The connection to an instrument dropped and could not be recovered."""

@@ -1,0 +1,55 @@
+"""Readable terminal tables of results (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _fmt(value, unit: str = "", digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    return f"{value:.{digits}f}{unit}"
+
+
+def print_analysis(result, console: Console | None = None) -> None:
+    """Print an ``AnalysisResult`` as a two-column table."""
+    console = console or Console()
+    table = Table(title=f"{result.file} @ {result.baud / 1e9:g} GBd", show_header=False)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    pm = result.port_map
+    rows = [
+        ("port map", f"thru {pm.get('thru')} ({pm.get('source')})"),
+        ("Nyquist", _fmt(result.nyquist_hz / 1e9, " GHz", 4)),
+        ("IL at Nyquist", _fmt(result.il_db, " dB")),
+        ("fitted IL at Nyquist", _fmt(result.il_fitted_db, " dB")),
+        ("fit band", f"{result.fit_band_hz[0] / 1e9:g}-{result.fit_band_hz[1] / 1e9:g} GHz"),
+        ("ILD rms / peak", f"{result.ild_rms_db:.2f} / {result.ild_peak_db:.2f} dB"),
+        ("FOM_ILD", _fmt(result.fom_ild_db, " dB", 3)),
+        ("RL at Nyquist", _fmt(result.rl_db, " dB")),
+        ("worst RL in band", f"{result.rl_worst_db:.2f} dB at {result.rl_worst_freq_hz / 1e9:.2f} GHz"),
+        ("SCD21 at Nyquist", _fmt(result.scd21_db, " dB")),
+        ("SCC21 at Nyquist", _fmt(result.scc21_db, " dB")),
+        ("delay", _fmt(result.delay_s * 1e9, " ns", 3)),
+        ("passive", f"{_fmt(result.passive)} (max singular value {result.max_singular_value:.4f})"),
+        ("IEEE 370 causality / passivity / reciprocity",
+         f"{result.causality_percent:.1f} / {result.passivity_percent:.1f} / "
+         f"{result.reciprocity_percent:.1f} %"),
+        ("frequency step", f"{result.freq_step_hz / 1e6:g} MHz "
+                           f"({'ok' if result.freq_step_ok else 'TOO COARSE'}; "
+                           f"<= {result.recommended_step_hz / 1e6:.3g} MHz)"),
+        ("usable band", f"to {result.usable_bw_hz / 1e9:.2f} GHz ({result.usable_bw_reason})"),
+    ]
+    if result.mask:
+        rows.append((f"mask {result.mask} margin",
+                     f"{result.mask_margin_db:+.2f} dB at {result.mask_margin_freq_hz / 1e9:.3g} GHz"))
+    if result.icn_mv is not None:
+        rows.append(("ICN", _fmt(result.icn_mv, " mV", 3)))
+    if result.deembedded:
+        rows.append(("de-embedded", "yes (IEEE P370 2x-thru)"))
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)

@@ -1,0 +1,1 @@
+"""instruments: reserved for a later issue (see README)."""

@@ -1,0 +1,1 @@
+"""sim_instruments: reserved for a later issue (see README)."""
