@@ -188,8 +188,7 @@ def analyze(network: rf.Network, options: AnalysisOptions | None = None,
             f"{options.baud / 1e9:g} GBd is {nyquist / 1e9:g} GHz; measure higher or lower --baud"
         )
 
-    se = ordered.s if ordered is not None else s_mm
-    sv = max_singular_value(se)
+    sv = max_singular_value(s_mm)  # se2gmm at 100/25 ohm is unitary: same singular values as single-ended
     worst = int(np.argmax(sv))
     passive = bool(sv[worst] <= 1.0 + 1e-3)
     if sv[worst] > 1.0 + options.passivity_tol and not options.allow_nonpassive:
@@ -205,9 +204,10 @@ def analyze(network: rf.Network, options: AnalysisOptions | None = None,
     sdd21, sdd11, sdd22 = s_mm[:, 1, 0], s_mm[:, 0, 0], s_mm[:, 1, 1]
     band = usable_band(f, sdd21, sdd11, sdd22)
     if nyquist > band.f_max_hz:
+        hint = " (is the port map right? see --thru)" if band.f_max_hz < 0.1 * nyquist else ""
         raise BandError(
             f"Nyquist {nyquist / 1e9:g} GHz is outside the usable band, which ends at "
-            f"{band.f_max_hz / 1e9:g} GHz ({band.reason}); use a lower --baud or better data"
+            f"{band.f_max_hz / 1e9:g} GHz ({band.reason}){hint}; use a lower --baud or better data"
         )
 
     il = -db(sdd21)

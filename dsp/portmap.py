@@ -117,7 +117,31 @@ def detect_port_map(network: rf.Network) -> PortMap:
             "give them with --thru, e.g. --thru 1-2,3-4"
         )
     (a, b), (c, d) = _PAIRINGS[ranked[0]]
+    if _arrival_s(network, a, d) < _arrival_s(network, a, c) - _ARRIVAL_MARGIN_S:
+        # port d, not c, is at the same end as a: the N thru runs d -> c
+        return PortMap((a + 1, b + 1), (d + 1, c + 1), "auto (|S| below 1 GHz, near end by delay)")
     return PortMap((a + 1, b + 1), (c + 1, d + 1), "auto (|S| below 1 GHz)")
+
+
+_ARRIVAL_MARGIN_S = 50e-12
+
+
+def _arrival_s(network: rf.Network, i: int, j: int) -> float:
+    """Time of the strongest response from port i to port j (inverse FFT of S_ji and S_ij).
+
+    Coupling between ports at the same end (NEXT) arrives at once; between ports at
+    opposite ends (FEXT) after the line delay. That tells which ports share an end.
+    """
+    f = network.f
+    step = float(np.median(np.diff(f)))
+    grid = np.arange(0.0, f[-1] + step / 2, step)
+    spectrum = 0.5 * (network.s[:, j, i] + network.s[:, i, j])
+    re = np.interp(grid, f, spectrum.real)
+    im = np.interp(grid, f, spectrum.imag)
+    window = np.hanning(2 * grid.size)[grid.size:]
+    impulse = np.fft.irfft((re + 1j * im) * window, n=2 * (grid.size - 1))
+    half = impulse.size // 2
+    return float(np.argmax(np.abs(impulse[:half]))) / (impulse.size * step)
 
 
 def resolve_port_map(network: rf.Network, thru: str = "auto") -> tuple[PortMap, list[str]]:

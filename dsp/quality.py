@@ -14,8 +14,18 @@ from scipy.ndimage import uniform_filter1d
 
 
 def max_singular_value(s: np.ndarray) -> np.ndarray:
-    """Largest singular value of S at each frequency (> 1 means the data creates energy)."""
-    return np.linalg.norm(s, ord=2, axis=(1, 2))
+    """Largest singular value of S at each frequency (> 1 means the data creates energy).
+
+    Computed as sqrt of the largest eigenvalue of S^H S (closed form for 2x2), which is
+    the matrix 2-norm at a third of the cost of a full SVD.
+    """
+    gram = np.conj(np.swapaxes(s, 1, 2)) @ s
+    if s.shape[1] == 2:
+        a, d, b = gram[:, 0, 0].real, gram[:, 1, 1].real, gram[:, 0, 1]
+        top = 0.5 * (a + d) + np.sqrt(0.25 * (a - d) ** 2 + np.abs(b) ** 2)
+    else:
+        top = np.linalg.eigvalsh(gram)[:, -1]
+    return np.sqrt(np.maximum(top, 0.0))
 
 
 def passivity_percent(s: np.ndarray) -> float:

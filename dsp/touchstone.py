@@ -84,9 +84,27 @@ def _fix_option_line(text: str) -> str:
     return text
 
 
+def _record_ports(line_lengths: list[int]) -> int | None:
+    """Port count implied by the first record of a v1 file: it starts at an odd-length line.
+
+    A record is the frequency plus 2 n^2 numbers, so its first line has an odd count of
+    values and the following lines of the record even counts.
+    """
+    if not line_lengths or line_lengths[0] % 2 == 0:
+        return None
+    total = line_lengths[0]
+    for length in line_lengths[1:]:
+        if length % 2:
+            break
+        total += length
+    n = round(((total - 1) / 2) ** 0.5)
+    return n if 1 + 2 * n * n == total else None
+
+
 def _diagnose(text: str, name: str, nports: int | None) -> str:
-    """Explain why scikit-rf could not read ``text``: garbled token, truncation or port count."""
-    values: list[float] = []
+    """Explain why scikit-rf could not read ``text``: garbled token, port count or truncation."""
+    count = 0
+    line_lengths: list[int] = []
     keyword_seen = False
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.partition("!")[0].strip()
@@ -95,9 +113,10 @@ def _diagnose(text: str, name: str, nports: int | None) -> str:
         if line.startswith("["):
             keyword_seen = True
             continue
-        for token in line.split():
+        tokens = line.split()
+        for token in tokens:
             try:
-                values.append(float(token))
+                float(token)
             except ValueError:
                 if keyword_seen:
                     break
@@ -105,21 +124,22 @@ def _diagnose(text: str, name: str, nports: int | None) -> str:
                     f"{name}: line {lineno}: {token!r} is not a number; the file is garbled "
                     "(re-export it from the instrument or simulator)"
                 )
-    if not values:
+        count += len(tokens)
+        if len(line_lengths) < 64:
+            line_lengths.append(len(tokens))
+    if not count:
         return f"{name}: no S-parameter data found; is this a Touchstone file?"
     if nports:
+        found = _record_ports(line_lengths)
+        if found and found != nports:
+            return (f"{name}: the data holds {found}-port records but the extension says "
+                    f"{nports} ports; rename the file to .s{found}p")
         per_record = 1 + 2 * nports * nports
-        if len(values) % per_record:
-            fits = [n for n in range(1, 17) if len(values) % (1 + 2 * n * n) == 0
-                    and len(values) // (1 + 2 * n * n) > 1]
-            if fits and nports not in fits and len(values) // per_record < 2:
-                return (f"{name}: the data holds {fits[0]}-port records but the extension says "
-                        f"{nports} ports; rename the file to .s{fits[0]}p")
-            full = len(values) // per_record
+        if count % per_record:
             return (
-                f"{name}: the file ends in the middle of a frequency record ({full} complete "
-                f"records of {per_record} numbers, then {len(values) % per_record} more); "
-                "it is truncated or has a wrong port count: re-export it"
+                f"{name}: the file ends in the middle of a frequency record ({count // per_record} "
+                f"complete records of {per_record} numbers, then {count % per_record} more); "
+                "it is truncated: re-export it"
             )
     return f"{name}: scikit-rf could not read the file; check that it is a valid Touchstone file"
 
