@@ -88,6 +88,8 @@ class AnalysisResult:
     rl_db: float
     rl_worst_db: float
     rl_worst_freq_hz: float
+    sdd11_db: float
+    sdd22_db: float
     scd21_db: float | None
     scc21_db: float | None
     delay_s: float
@@ -165,11 +167,7 @@ def _aggressor_sdd21(paths: tuple[str, ...], port_map: PortMap | None,
             raise InputError(f"{path}: crosstalk files must be 4-ports beside a 4-port thru")
         mm = to_se2gmm_order(aggressor, port_map)
         mm.se2gmm(p=2)
-        f = aggressor.f
-        if f[0] > freq_hz[0] + 1e-3 * freq_hz[-1] or f[-1] < min(freq_hz[-1], 0.999 * f[-1]):
-            pass
-        mag = np.interp(freq_hz, f, np.abs(mm.s[:, 1, 0]), left=np.nan, right=np.nan)
-        out.append(mag)
+        out.append(np.interp(freq_hz, aggressor.f, np.abs(mm.s[:, 1, 0]), left=np.nan, right=np.nan))
     return out
 
 
@@ -263,6 +261,8 @@ def analyze(network: rf.Network, options: AnalysisOptions | None = None,
         ild_peak_db=ild.ild_peak_db,
         fom_ild_db=ild.fom_ild_db,
         rl_db=rl_nyq,
+        sdd11_db=-float(np.interp(nyquist, f, rl11)),
+        sdd22_db=-float(np.interp(nyquist, f, rl22)),
         rl_worst_db=float(rl_band[k]),
         rl_worst_freq_hz=float(f[in_band][k]),
         scd21_db=float(np.interp(nyquist, f, db(s_mm[:, 3, 0]))) if ordered is not None else None,
