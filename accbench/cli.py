@@ -92,53 +92,74 @@ def _parse_ports(text: str | None) -> tuple[int, ...] | None:
         raise InputError(f"--ports {text!r}: give four port numbers, e.g. --ports 1,2,3,4") from exc
 
 
+def twinax_options(func):
+    """The wire and twinax options shared by synth, link and reach."""
+    options = [
+        click.option("--awg", type=float, default=None, help="Wire gauge (AWG)."),
+        click.option("--diameter-mm", type=float, default=None, help="Wire diameter in mm (instead of --awg)."),
+        click.option("--grade", default="Cu-ETP", show_default=True,
+                     help="Copper: Cu-ETP (CW004A) or Cu-OFC (CW008A)."),
+        click.option("--temper", default="annealed", show_default=True, help="annealed or hard-drawn."),
+        click.option("--iacs", type=float, default=None, help="Conductivity in %IACS (overrides grade)."),
+        click.option("--rq-um", type=float, default=0.0, show_default=True, help="Surface roughness Rq in um."),
+        click.option("--roughness-model", default="hammerstad", show_default=True,
+                     help="none, hammerstad, groiss or gradient (scikit-rf)."),
+        click.option("--dielectric", default="foamed-pe", show_default=True,
+                     help="foamed-pe, solid-pe, fep or foamed-fep."),
+        click.option("--eps-r", type=float, default=None, help="Relative permittivity at 10 GHz (overrides)."),
+        click.option("--tan-delta", type=float, default=None, help="Loss tangent at 10 GHz (overrides)."),
+        click.option("--zdiff", type=float, default=100.0, show_default=True, help="Pair impedance in ohm."),
+        click.option("--zcomm", type=float, default=30.0, show_default=True, help="Common-mode impedance in ohm."),
+        click.option("--skew-ps-per-m", type=float, default=0.0, show_default=True, help="P/N skew in ps/m."),
+        click.option("--carbon-mg-m2", type=float, default=0.0, show_default=True,
+                     help="Surface carbon in mg/m^2."),
+        click.option("--carbon-model", default="roughening", show_default=True,
+                     help="Carbon hypothesis: roughening, shell or none."),
+        click.option("--carbon-threshold", type=float, default=50.0, show_default=True,
+                     help="Carbon (mg/m^2) below which it has no effect."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _twinax_spec(kw: dict, length_m: float, fmax: float = 60e9, fstep: float = 10e6):
+    """TwinaxSpec from the shared options, or None when no wire was given."""
+    from dsp.carbon import CarbonHypothesis
+    from dsp.twinax import TwinaxSpec
+
+    awg, diameter_mm = kw.pop("awg"), kw.pop("diameter_mm")
+    if awg is not None and diameter_mm is not None:
+        raise InputError("give either --awg or --diameter-mm, not both")
+    if awg is None and diameter_mm is None:
+        return None
+    return TwinaxSpec(
+        length_m=length_m, awg=awg if diameter_mm is None else None,
+        diameter_m=diameter_mm * 1e-3 if diameter_mm is not None else None,
+        copper_grade=kw.pop("grade"), temper=kw.pop("temper"), conductivity_iacs_percent=kw.pop("iacs"),
+        roughness_rq_m=kw.pop("rq_um") * 1e-6, roughness_model=kw.pop("roughness_model"),
+        dielectric=kw.pop("dielectric"), eps_r=kw.pop("eps_r"), tan_delta=kw.pop("tan_delta"),
+        diff_impedance_ohm=kw.pop("zdiff"), common_impedance_ohm=kw.pop("zcomm"),
+        skew_s_per_m=kw.pop("skew_ps_per_m") * 1e-12, carbon_mg_m2=kw.pop("carbon_mg_m2"),
+        carbon=CarbonHypothesis(mechanism=kw.pop("carbon_model"), threshold_mg_m2=kw.pop("carbon_threshold")),
+        f_max_hz=fmax, f_step_hz=fstep,
+    )
+
+
 @cli.command()
-@click.option("--awg", type=float, default=None, help="Wire gauge (AWG) [default: 26].")
-@click.option("--diameter-mm", type=float, default=None, help="Wire diameter in mm (instead of --awg).")
+@twinax_options
 @click.option("--length-m", type=float, default=3.0, show_default=True, help="Cable length in m.")
-@click.option("--grade", default="Cu-ETP", show_default=True, help="Copper: Cu-ETP (CW004A) or Cu-OFC (CW008A).")
-@click.option("--temper", default="annealed", show_default=True, help="annealed or hard-drawn.")
-@click.option("--iacs", type=float, default=None, help="Conductivity in %IACS (overrides grade).")
-@click.option("--rq-um", type=float, default=0.0, show_default=True, help="Surface roughness Rq in um.")
-@click.option("--roughness-model", default="hammerstad", show_default=True,
-              help="none, hammerstad, groiss or gradient (scikit-rf).")
-@click.option("--dielectric", default="foamed-pe", show_default=True,
-              help="foamed-pe, solid-pe, fep or foamed-fep.")
-@click.option("--eps-r", type=float, default=None, help="Relative permittivity at 10 GHz (overrides).")
-@click.option("--tan-delta", type=float, default=None, help="Loss tangent at 10 GHz (overrides).")
-@click.option("--zdiff", type=float, default=100.0, show_default=True, help="Pair impedance in ohm.")
-@click.option("--zcomm", type=float, default=30.0, show_default=True, help="Common-mode impedance in ohm.")
-@click.option("--skew-ps-per-m", type=float, default=0.0, show_default=True, help="P/N skew in ps/m.")
-@click.option("--carbon-mg-m2", type=float, default=0.0, show_default=True, help="Surface carbon in mg/m^2.")
-@click.option("--carbon-model", default="roughening", show_default=True,
-              help="Carbon hypothesis: roughening, shell or none.")
-@click.option("--carbon-threshold", type=float, default=50.0, show_default=True,
-              help="Carbon (mg/m^2) below which it has no effect.")
 @click.option("--fmax", default="60G", show_default=True, callback=_si("Hz", "fmax"), help="Top frequency.")
 @click.option("--fstep", default="10M", show_default=True, callback=_si("Hz", "fstep"), help="Frequency step.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
               help="Touchstone file to write (.s4p).")
 @click.option("--json", "as_json", is_flag=True, help="Print the model parameters and IL as JSON.")
-def synth(awg, diameter_mm, length_m, grade, temper, iacs, rq_um, roughness_model, dielectric,
-          eps_r, tan_delta, zdiff, zcomm, skew_ps_per_m, carbon_mg_m2, carbon_model,
-          carbon_threshold, fmax, fstep, output, as_json) -> None:
+def synth(length_m, fmax, fstep, output, as_json, **kw) -> None:
     """Write the S-parameters of a twinax pair synthesized from its wire (physics model)."""
-    from dsp.carbon import CarbonHypothesis
     from dsp.touchstone import write_touchstone
-    from dsp.twinax import TwinaxSpec, differential_loss_db, twinax_comments, twinax_network
+    from dsp.twinax import differential_loss_db, twinax_comments, twinax_network
 
-    if awg is not None and diameter_mm is not None:
-        raise InputError("give either --awg or --diameter-mm, not both")
-    spec = TwinaxSpec(
-        length_m=length_m, awg=awg if diameter_mm is None else None,
-        diameter_m=diameter_mm * 1e-3 if diameter_mm is not None else None,
-        copper_grade=grade, temper=temper, conductivity_iacs_percent=iacs,
-        roughness_rq_m=rq_um * 1e-6, roughness_model=roughness_model, dielectric=dielectric,
-        eps_r=eps_r, tan_delta=tan_delta, diff_impedance_ohm=zdiff, common_impedance_ohm=zcomm,
-        skew_s_per_m=skew_ps_per_m * 1e-12, carbon_mg_m2=carbon_mg_m2,
-        carbon=CarbonHypothesis(mechanism=carbon_model, threshold_mg_m2=carbon_threshold),
-        f_max_hz=fmax, f_step_hz=fstep,
-    ) if (awg is not None or diameter_mm is not None) else None
+    spec = _twinax_spec(kw, length_m, fmax, fstep)
     if spec is None:
         raise InputError("give the wire: --awg N or --diameter-mm D")
     network = twinax_network(spec)
@@ -151,6 +172,134 @@ def synth(awg, diameter_mm, length_m, grade, temper, iacs, rq_um, roughness_mode
     else:
         parts = ", ".join(f"{v:.2f} dB at {k[9:-3]} GHz" for k, v in loss.items())
         click.echo(f"wrote {path} ({network.frequency.npoints} points, thru 1-3,2-4): IL {parts}")
+
+
+def link_options(func):
+    """Options of the link model shared by link and reach."""
+    options = [
+        click.option("--baud", default="106.25G", show_default=True, callback=_si("Bd", "baud"),
+                     help="Symbol rate (53.125G, 106.25G presets; 1-200 GBd)."),
+        click.option("--target-ber", type=float, default=2.4e-4, show_default=True,
+                     help="BER target (KP4 pre-FEC threshold by default)."),
+        click.option("--ffe", default="2,5", show_default=True, help="FFE pre,post taps."),
+        click.option("--ffe-method", default="mmse", show_default=True, help="mmse or zf."),
+        click.option("--dfe", is_flag=True, help="Add a 1-tap DFE (for comparison; an ACC is linear)."),
+        click.option("--host-loss-db", type=float, default=0.0, show_default=True,
+                     help="Loss of each host channel (PCB) at Nyquist."),
+        click.option("--end-loss-db", type=float, default=0.0, show_default=True,
+                     help="Fixed loss of each cable end (paddle card) at Nyquist."),
+        click.option("--measured-length-m", type=float, default=None,
+                     help="Length of the cable in FILE (needed to scale it to other lengths)."),
+        click.option("--thru", default="auto", show_default=True, help="Port map of FILE (see analyze)."),
+        click.option("--next", "next_files", multiple=True, type=click.Path(dir_okay=False),
+                     help="NEXT aggressor Touchstone (repeatable)."),
+        click.option("--fext", "fext_files", multiple=True, type=click.Path(dir_okay=False),
+                     help="FEXT aggressor Touchstone (repeatable)."),
+        click.option("--max-power-w", type=float, default=5.0, show_default=True, help="Power gate limit (W)."),
+        click.option("--lanes", type=int, default=4, show_default=True, help="Lanes per cable end."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _link_setup(file, ideal, kw, length_m):
+    """(channel, config, crosstalk channels, power model) from the CLI options."""
+    from dsp.channel import IdealChannel, MeasuredChannel, TwinaxChannel
+    from dsp.linkconfig import LinkConfig
+    from dsp.power import PowerModel
+    from dsp.touchstone import read_touchstone
+
+    pre, post = _parse_pair(kw.pop("ffe"), "--ffe")
+    cfg = LinkConfig(baud=kw.pop("baud"), target_ber=kw.pop("target_ber"), ffe_pre=pre, ffe_post=post,
+                     ffe_method=kw.pop("ffe_method"), dfe_tap=kw.pop("dfe"),
+                     host_tx_loss_db=kw["host_loss_db"], host_rx_loss_db=kw.pop("host_loss_db"),
+                     end_loss_db=kw.pop("end_loss_db"))
+    power = PowerModel(lanes_per_end=kw.pop("lanes"), max_w=kw.pop("max_power_w"))
+    thru, measured = kw.pop("thru"), kw.pop("measured_length_m")
+    xt_files = kw.pop("next_files") + kw.pop("fext_files")
+    spec = _twinax_spec(kw, length_m or 3.0)
+    sources = sum(x is not None and x is not False for x in (file, spec, ideal or None))
+    if sources != 1:
+        raise InputError("give exactly one channel: a Touchstone FILE, a wire (--awg/--diameter-mm), or --ideal")
+    if ideal:
+        return IdealChannel(), cfg, (), power
+    if spec is not None:
+        return TwinaxChannel(spec), cfg, (), power
+    channel = MeasuredChannel.from_network(read_touchstone(file), measured, thru, str(file))
+    xt = tuple(MeasuredChannel.from_xt(read_touchstone(x), channel, str(x)) for x in xt_files)
+    return channel, cfg, xt, power
+
+
+def _parse_pair(text: str, option: str) -> tuple[int, int]:
+    try:
+        a, b = (int(v) for v in text.split(","))
+    except ValueError as exc:
+        raise InputError(f"{option} {text!r}: give two integers, e.g. {option} 2,5") from exc
+    return a, b
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--ideal", is_flag=True, help="Ideal link: lossless, no filters, noise only from --noise-rms.")
+@twinax_options
+@link_options
+@click.option("--length-m", type=float, default=None, help="Cable length in m (scales FILE; sets the wire).")
+@click.option("--mode", type=click.Choice(["stat", "time"]), default="stat", show_default=True)
+@click.option("--symbols", type=int, default=1_000_000, show_default=True, help="Symbols in time mode.")
+@click.option("--pattern", default="random", show_default=True,
+              help="random, PRBS7/9/13/15/23/31, PRBS13Q, PRBS31Q, SSPRQ (with --pattern-file).")
+@click.option("--pattern-file", type=click.Path(dir_okay=False), default=None, help="Symbol table (SSPRQ).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the random streams.")
+@click.option("--noise-rms", type=float, default=None,
+              help="Gaussian noise rms at the slicer (peak level 1); replaces the noise model.")
+@click.option("--ctle", default="auto", show_default=True, help="auto, or a fixed gDC (dB) or gDC,gDC2.")
+@click.option("--eye", "eye_path", type=click.Path(dir_okay=False), default=None, help="Eye diagram PNG.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def link(file, ideal, length_m, mode, symbols, pattern, pattern_file, seed, noise_rms, ctle, eye_path, as_json,
+         **kw) -> None:
+    """BER of the PAM4 link over a cable, with the optimised linear equaliser."""
+    from dsp.link import simulate_link
+
+    channel, cfg, xt, power = _link_setup(file, ideal, kw, length_m)
+    setting = None
+    if ctle.strip().lower() != "auto":
+        try:
+            values = [float(v) for v in ctle.split(",")]
+        except ValueError as exc:
+            raise InputError(f"--ctle {ctle!r}: give auto, gDC or gDC,gDC2 in dB") from exc
+        setting = (values[0], values[1] if len(values) > 1 else 0.0)
+    if noise_rms is not None and noise_rms < 0:
+        raise InputError("--noise-rms must be >= 0")
+    result = simulate_link(channel, cfg, length_m, mode, symbols, noise_rms, setting, pattern, pattern_file,
+                           seed, xt, ideal, power, eye_path)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, default=float))
+    else:
+        from accbench.report import print_link
+
+        print_link(result)
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@twinax_options
+@link_options
+@click.option("--required-m", type=float, default=3.0, show_default=True, help="Required reach in m.")
+@click.option("--stretch-m", type=float, default=5.0, show_default=True, help="Stretch-goal reach in m.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def reach(file, required_m, stretch_m, as_json, **kw) -> None:
+    """Longest cable length that closes the link at the target BER, and the power gate."""
+    from dsp.reach import find_reach
+
+    channel, cfg, xt, power = _link_setup(file, False, kw, required_m)
+    result = find_reach(channel, cfg, required_m, stretch_m, crosstalk_channels=xt, power=power)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, default=float))
+    else:
+        from accbench.report import print_reach
+
+        print_reach(result)
 
 
 def main(argv: list[str] | None = None) -> int:

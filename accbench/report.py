@@ -53,3 +53,47 @@ def print_analysis(result, console: Console | None = None) -> None:
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
+
+
+def print_link(result, console: Console | None = None) -> None:
+    """Print a ``LinkResult``."""
+    console = console or Console()
+    table = Table(title=f"PAM4 link @ {result.baud / 1e9:g} GBd ({result.mode})", show_header=False)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("length", "-" if result.length_m is None else f"{result.length_m:g} m"),
+        ("BER / SER", f"{result.ber:.3e} / {result.ser:.3e}"),
+        ("target BER", f"{result.target_ber:.2e} ({'pass' if result.ber_pass else 'FAIL'})"),
+        ("COM-like margin", f"{result.com_db:.2f} dB"),
+        ("eye height / width", f"{result.eye_height:.4f} / {result.eye_width_ui:.3f} UI"),
+        ("CTLE", f"gDC {result.ctle['gdc_db']:g} dB, gDC2 {result.ctle['gdc2_db']:g} dB"),
+        ("FFE taps", ", ".join(f"{c:+.3f}" for c in result.ffe_taps)),
+        ("noise at slicer", f"{result.sigma_slicer:.2e} rms"),
+        ("power", f"{result.power_w:.2f} W, {result.pj_per_bit:.2f} pJ/bit "
+                  f"({'pass' if result.power_pass else 'FAIL'})"),
+    ]
+    if result.symbols:
+        rows.insert(2, ("symbols / bit errors", f"{result.symbols} / {result.errors}"))
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+
+
+def print_reach(result, console: Console | None = None) -> None:
+    """Print a ``ReachResult``."""
+    console = console or Console()
+    table = Table(title=f"reach @ {result.baud / 1e9:g} GBd, BER <= {result.target_ber:.2e}", show_header=False)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("reach", f"{result.reach_m:.2f} m"),
+        ("required", f"{result.required_m:g} m: {'PASS' if result.passed else 'FAIL'}"),
+        ("stretch", f"{result.stretch_m:g} m: {'pass' if result.stretch_pass else 'not met'}"),
+        ("margin at required length", f"{result.margin_db:.2f} dB (BER {result.ber_at_required:.2e})"),
+        ("power", f"{result.power_w:.2f} W <= {result.power_max_w:g} W: "
+                  f"{'PASS' if result.power_pass else 'FAIL'} ({result.pj_per_bit:.2f} pJ/bit)"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)

@@ -66,13 +66,8 @@ def ild_figures(freq_hz: np.ndarray, il_db: np.ndarray, fit: IlFit, baud: float,
     )
 
 
-def propagation_delay_s(freq_hz: np.ndarray, s21: np.ndarray, f_max_hz: float) -> float:
-    """Phase delay of ``s21``: a coarse peak of the impulse response, refined by the phase slope.
-
-    The impulse peak (inverse FFT on the uniform grid) is free of phase-unwrapping errors;
-    the residual phase after removing that delay is then smooth, and its least-squares
-    slope below ``f_max_hz`` gives the delay to a fraction of a picosecond.
-    """
+def impulse_peak_delay_s(freq_hz: np.ndarray, s21: np.ndarray, f_max_hz: float) -> float:
+    """Time of the largest sample of the (Hann-windowed) impulse response of ``s21``."""
     f = freq_hz
     step = float(np.median(np.diff(f)))
     grid = np.arange(0.0, min(f[-1], f_max_hz) + step / 2, step)
@@ -82,7 +77,18 @@ def propagation_delay_s(freq_hz: np.ndarray, s21: np.ndarray, f_max_hz: float) -
     n_fft = 8 * 2 * (grid.size - 1)
     impulse = np.fft.irfft(spectrum * np.hanning(2 * grid.size)[grid.size:], n=n_fft)
     dt = 1.0 / (n_fft * step)
-    coarse = int(np.argmax(np.abs(impulse[: n_fft // 2]))) * dt
+    return int(np.argmax(np.abs(impulse[: n_fft // 2]))) * dt
+
+
+def propagation_delay_s(freq_hz: np.ndarray, s21: np.ndarray, f_max_hz: float) -> float:
+    """Phase delay of ``s21``: a coarse peak of the impulse response, refined by the phase slope.
+
+    The impulse peak (inverse FFT on the uniform grid) is free of phase-unwrapping errors;
+    the residual phase after removing that delay is then smooth, and its least-squares
+    slope below ``f_max_hz`` gives the delay to a fraction of a picosecond.
+    """
+    f = freq_hz
+    coarse = impulse_peak_delay_s(f, s21, f_max_hz)
     band = (f > 0) & (f <= f_max_hz) & (np.abs(s21) > 1e-6)
     residual = np.unwrap(np.angle(s21[band] * np.exp(2j * np.pi * f[band] * coarse)))
     w = 2 * np.pi * f[band]

@@ -1,0 +1,285 @@
+"""The linear ACC link: host TX -> host channel -> cable -> ACC redriver (CTLE) -> host channel -> RX.
+
+Every stage is linear, so the link is one channel with the redriver's CTLE inside and two
+noise sources (host RX and redriver). ``equalize`` searches the CTLE grid and, for each
+setting, computes MMSE (or ZF) FFE taps, keeping the setting of best SNR at the slicer;
+``simulate_link`` then answers with the statistical engine or the numba time-domain one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from accbench.errors import InputError
+from dsp.ffe import SYMBOL_VARIANCE, ffe_taps
+from dsp.filters import bessel_thomson, butterworth4, ctle, pcb_trace
+from dsp.linkconfig import LinkConfig
+from dsp.patterns import get_pattern, pattern_symbols
+from dsp.power import PowerModel, power_gate
+from dsp.pulse import Cursors, pulse_from_response, pulse_grid, sample_cursors
+from dsp.statistical import stat_ber
+from dsp.tdsim import oversampled_waveform, simulate_ber
+
+
+@dataclass(frozen=True)
+class Equalized:
+    """The chosen equalisation and everything the engines need."""
+
+    gdc_db: float
+    gdc2_db: float
+    ffe: np.ndarray
+    cursors: Cursors  # pre-FFE, at the slicer phase
+    equalized: np.ndarray  # cursors * ffe
+    main: int  # index of the main cursor in ``equalized``
+    sigma: float  # Gaussian noise rms at the slicer (all sources)
+    sigma_parts: dict
+    dd_amplitude: float
+    snr_db: float
+    pulse: np.ndarray  # oversampled pulse with CTLE, before FFE
+    crosstalk: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """One link simulation: error rates, eye, margin, chosen EQ, power, and the config used."""
+
+    baud: float
+    length_m: float | None
+    mode: str
+    symbols: int | None
+    ser: float
+    ber: float
+    errors: int | None
+    eye_height: float
+    eye_width_ui: float
+    com_db: float
+    ctle: dict
+    ffe_taps: list
+    dfe: bool
+    sigma_slicer: float
+    noise: dict
+    power_w: float
+    pj_per_bit: float
+    power_pass: bool
+    target_ber: float
+    ber_pass: bool
+    config: dict
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _ffe_response(taps: np.ndarray, freq_hz: np.ndarray, baud: float, first: int) -> np.ndarray:
+    k = np.arange(taps.size) + first
+    return np.exp(-2j * np.pi * np.outer(freq_hz, k) / baud) @ taps
+
+
+class LinkModel:
+    """Frequency responses of one link (channel at one length); cheap to re-equalise."""
+
+    def __init__(self, channel, cfg: LinkConfig, length_m: float | None = None,
+                 crosstalk_channels: tuple = (), ideal: bool = False):
+        self.cfg = cfg
+        self.ideal = ideal
+        self._cos = None
+        f = pulse_grid(cfg.baud, cfg.samples_per_ui, cfg.window_ui)
+        self.freq = f
+        nyq = cfg.nyquist_hz
+        if ideal:
+            self.pre = np.ones(f.size, dtype=complex)
+            self.post = np.ones(f.size, dtype=complex)
+            self.delay = 0.0
+            self.xt_pre = []
+            return
+        tx = bessel_thomson(f, cfg.tx_bt_ratio * cfg.baud) * _ffe_response(
+            np.asarray(cfg.tx_ffe), f, cfg.baud, -2)
+        host_tx = pcb_trace(f, cfg.host_tx_loss_db, nyq)
+        end = (lambda ff: pcb_trace(ff, cfg.end_loss_db, nyq) ** 2) if cfg.end_loss_db > 0 else None
+        if hasattr(channel, "_log"):
+            cable = channel.sdd21(f, length_m, end_db_at=end)
+        else:
+            cable = channel.sdd21(f, length_m) * (end(f) if end else 1.0)
+        self.delay = channel.delay_s(length_m)
+        self.pre = tx * host_tx * cable
+        self.post = pcb_trace(f, cfg.host_rx_loss_db, nyq) * butterworth4(f, cfg.rx_bw_ratio * cfg.baud)
+        self.rx_filter = butterworth4(f, cfg.rx_bw_ratio * cfg.baud)
+        self.xt_pre = [tx * host_tx * x.sdd21(f) for x in crosstalk_channels]
+        self.xt_delay = [x.delay_s() for x in crosstalk_channels]
+
+    def _noise_psd(self, h_ctle: np.ndarray) -> np.ndarray:
+        """One-sided noise PSD (normalised to peak amplitude^2, per Hz) at the FFE input."""
+        scale = 1e-9 / self.cfg.tx_amplitude_v**2
+        rx = self.cfg.eta0_v2_per_ghz * scale * np.abs(self.rx_filter) ** 2
+        acc = self.cfg.acc_eta_v2_per_ghz * scale * np.abs(h_ctle * self.post) ** 2
+        return rx, acc
+
+    def equalize(self, ctle_setting: tuple[float, float] | None = None, noise_rms: float | None = None,
+                 dfe: bool | None = None) -> Equalized:
+        """Best CTLE (grid, or the given (gdc, gdc2)) with its FFE; see module docstring."""
+        cfg = self.cfg
+        dfe = cfg.dfe_tap if dfe is None else dfe
+        if self.ideal:
+            return self._ideal(noise_rms)
+        grid = ([ctle_setting] if ctle_setting is not None else
+                [(g, g2) for g in cfg.ctle_gdc_db for g2 in cfg.ctle_gdc2_db])
+        f = self.freq
+        df = f[1] - f[0]
+        h_ctle = np.array([ctle(f, cfg.baud, g, g2, cfg.ctle_fz_ratio, cfg.ctle_fp1_ratio,
+                                cfg.ctle_fp2_ratio, cfg.ctle_flf_ratio) for g, g2 in grid])
+        pulses = pulse_from_response(self.pre * h_ctle * self.post, cfg.baud, cfg.samples_per_ui,
+                                     cfg.window_ui, self.delay)
+        best = None
+        snr_tx = 10 ** (-cfg.snr_tx_db / 10)
+        for i, (g, g2) in enumerate(grid):
+            cur = sample_cursors(pulses[i], cfg.samples_per_ui)
+            if cur.values[cur.main] <= 0:
+                continue
+            rx_psd, acc_psd = self._noise_psd(h_ctle[i])
+            n_in = float(np.sum(rx_psd + acc_psd) * df) + snr_tx * float(np.sum(cur.values**2)) + \
+                cfg.sigma_rj_ui**2 * float(np.sum(cur.slopes**2))
+            if noise_rms is not None:
+                n_in = noise_rms**2
+            taps = ffe_taps(cur.values, cur.main, cfg.ffe_pre, cfg.ffe_post, n_in / SYMBOL_VARIANCE,
+                            cfg.ffe_method, cfg.ffe_tap_limit)
+            eq = np.convolve(cur.values, taps)
+            d = cur.main + cfg.ffe_pre
+            parts = self._sigma_parts(eq, cur, taps, rx_psd, acc_psd, df, noise_rms)
+            sigma2 = sum(v**2 for v in parts.values())
+            isi = eq.copy()
+            isi[d] = 0.0
+            if dfe and d + 1 < isi.size:
+                isi[d + 1] = 0.0
+            snr = eq[d] ** 2 * SYMBOL_VARIANCE / (SYMBOL_VARIANCE * np.sum(isi**2) + sigma2)
+            if best is None or snr > best[0]:
+                best = (snr, g, g2, taps, cur, eq, d, parts, i)
+        if best is None:
+            raise InputError("no CTLE setting gives a positive main cursor: the channel is closed")
+        snr, g, g2, taps, cur, eq, d, parts, i = best
+        slopes_eq = np.convolve(cur.slopes, taps)
+        dd = 0.0 if noise_rms is not None else cfg.a_dd_ui * float(np.sqrt(np.sum(slopes_eq**2)))
+        xt = self._crosstalk(h_ctle[i], taps, cur.phase)
+        return Equalized(g, g2, taps, cur, eq, d, float(np.sqrt(sum(v**2 for v in parts.values()))),
+                         parts, dd, float(10 * np.log10(snr)), pulses[i], xt)
+
+    def _through_ffe(self, psd: np.ndarray, taps: np.ndarray, df: float) -> float:
+        """Variance of noise of one-sided ``psd`` after the FFE: int psd |C(f)|^2 df.
+
+        |C(f)|^2 = r0 + 2 sum_m r_m cos(2 pi f m / fb) with r the taps' autocorrelation, so
+        only len(taps) cosine moments of the PSD are needed.
+        """
+        n = taps.size
+        if self._cos is None or self._cos.shape[1] != n:
+            self._cos = np.cos(2 * np.pi * np.outer(self.freq, np.arange(n)) / self.cfg.baud)
+        moments = (psd @ self._cos) * df
+        r = np.correlate(taps, taps, mode="full")[n - 1:]
+        return float(r[0] * moments[0] + 2 * np.dot(r[1:], moments[1:]))
+
+    def _sigma_parts(self, eq, cur, taps, rx_psd, acc_psd, df, noise_rms) -> dict:
+        cfg = self.cfg
+        if noise_rms is not None:
+            return {"slicer": float(noise_rms)}
+        slopes_eq = np.convolve(cur.slopes, taps)
+        return {
+            "tx": float(np.sqrt(10 ** (-cfg.snr_tx_db / 10) * np.sum(eq**2))),
+            "rx": float(np.sqrt(max(self._through_ffe(rx_psd, taps, df), 0.0))),
+            "acc": float(np.sqrt(max(self._through_ffe(acc_psd, taps, df), 0.0))),
+            "rj": float(cfg.sigma_rj_ui * np.sqrt(np.sum(slopes_eq**2))),
+        }
+
+    def _crosstalk(self, h_ctle, taps, phase) -> list:
+        out = []
+        cfg = self.cfg
+        for pre, delay in zip(self.xt_pre, self.xt_delay, strict=True):
+            pulse = pulse_from_response(pre * h_ctle * self.post, cfg.baud, cfg.samples_per_ui,
+                                        cfg.window_ui, delay)
+            # worst sampling phase of the aggressor: the one with the largest rms
+            phases = [np.convolve(pulse[p::cfg.samples_per_ui], taps) for p in range(cfg.samples_per_ui)]
+            out.append(max(phases, key=lambda x: float(np.sum(x**2))))
+        return out
+
+    def _ideal(self, noise_rms: float | None) -> Equalized:
+        spu = self.cfg.samples_per_ui
+        pulse = np.zeros(spu * 8)
+        pulse[spu * 2: spu * 3] = 1.0
+        cur = Cursors(np.array([1.0]), np.zeros(1), 0, 0)
+        sigma = 0.0 if noise_rms is None else float(noise_rms)
+        return Equalized(0.0, 0.0, np.ones(1), cur, np.array([1.0]), 0, sigma, {"slicer": sigma}, 0.0,
+                         float("inf") if sigma == 0 else float(10 * np.log10(SYMBOL_VARIANCE / sigma**2)),
+                         pulse, [])
+
+
+def eye_width_ui(model: LinkModel, eq: Equalized, cfg: LinkConfig) -> float:
+    """Width (UI) of sampling phases whose eye height at the target BER is positive."""
+    if model.ideal:
+        return 1.0
+    spu = cfg.samples_per_ui
+    peak = int(np.argmax(eq.pulse))
+    open_count = 0
+    for off in range(-spu // 2, spu // 2):
+        idx = peak + off
+        values = eq.pulse[idx % spu::spu]
+        main = idx // spu
+        if main >= values.size:
+            continue
+        eqv = np.convolve(values, eq.ffe)
+        d = main + cfg.ffe_pre
+        if eqv[d] <= 0:
+            continue
+        r = stat_ber(eqv, d, eq.sigma, cfg.target_ber, cfg.der0, eq.dd_amplitude, eq.crosstalk, cfg.dfe_tap)
+        open_count += r.eye_height > 0
+    return open_count / spu
+
+
+def simulate_link(channel, cfg: LinkConfig, length_m: float | None = None, mode: str = "stat",
+                  n_symbols: int = 1_000_000, noise_rms: float | None = None,
+                  ctle_setting: tuple[float, float] | None = None, pattern: str = "random",
+                  pattern_file: str | None = None, seed: int = 1, crosstalk_channels: tuple = (),
+                  ideal: bool = False, power: PowerModel | None = None, eye_path: str | None = None,
+                  with_eye_width: bool = True) -> LinkResult:
+    """Simulate the link at ``length_m`` and return a ``LinkResult``.
+
+    ``mode`` 'stat' gives the statistical answer; 'time' counts errors over ``n_symbols``
+    with the numba engine (the statistical eye figures are reported beside it).
+    """
+    if mode not in ("stat", "time"):
+        raise InputError(f"mode {mode!r}: use stat or time")
+    if n_symbols <= 0:
+        raise InputError(f"--symbols {n_symbols} must be > 0")
+    pat = get_pattern(pattern, pattern_file)
+    model = LinkModel(channel, cfg, length_m, crosstalk_channels, ideal)
+    eq = model.equalize(ctle_setting, noise_rms)
+    stat = stat_ber(eq.equalized, eq.main, eq.sigma, cfg.target_ber, cfg.der0, eq.dd_amplitude,
+                    eq.crosstalk, cfg.dfe_tap)
+    width = eye_width_ui(model, eq, cfg) if with_eye_width else float("nan")
+    ser, ber, errors, symbols = stat.ser, stat.ber, None, None
+    if mode == "time":
+        xt_var = sum(SYMBOL_VARIANCE * float(np.sum(x**2)) for x in eq.crosstalk)
+        dd_var = eq.dd_amplitude**2  # dual-Dirac +-A has variance A^2: added as Gaussian here
+        sigma_td = float(np.sqrt(eq.sigma**2 + xt_var + dd_var))
+        dfe_weight = 0.0
+        if cfg.dfe_tap and eq.main + 1 < eq.equalized.size:
+            dfe_weight = eq.equalized[eq.main + 1] / eq.equalized[eq.main]
+        counts = simulate_ber(eq.cursors.values, eq.ffe, eq.main, sigma_td, n_symbols, pat, seed, dfe_weight)
+        ser, ber, errors, symbols = counts.ser, counts.ber, counts.bit_errors, counts.symbols
+    if eye_path:
+        from dsp.eyeplot import plot_eye
+
+        pulse_eq = np.zeros(eq.pulse.size + cfg.samples_per_ui * eq.ffe.size)
+        for k, c in enumerate(eq.ffe):
+            pulse_eq[k * cfg.samples_per_ui: k * cfg.samples_per_ui + eq.pulse.size] += c * eq.pulse
+        symbols_eye = pattern_symbols(pat, 4000, seed)
+        wave = oversampled_waveform(symbols_eye, pulse_eq, cfg.samples_per_ui)
+        plot_eye(wave, cfg.samples_per_ui, eq.sigma, eye_path, f"{cfg.baud / 1e9:g} GBd PAM4")
+    peaking = abs(eq.gdc_db) + abs(eq.gdc2_db)
+    verdict = power_gate(power or PowerModel(), cfg.baud, peaking)
+    return LinkResult(
+        baud=cfg.baud, length_m=length_m if length_m is not None else getattr(channel, "length_m", None),
+        mode=mode, symbols=symbols, ser=ser, ber=ber, errors=errors, eye_height=stat.eye_height,
+        eye_width_ui=width, com_db=stat.com_db,
+        ctle={"gdc_db": eq.gdc_db, "gdc2_db": eq.gdc2_db, "searched": ctle_setting is None},
+        ffe_taps=[float(c) for c in eq.ffe], dfe=cfg.dfe_tap, sigma_slicer=eq.sigma, noise=eq.sigma_parts,
+        power_w=verdict.power_w, pj_per_bit=verdict.pj_per_bit, power_pass=verdict.passed,
+        target_ber=cfg.target_ber, ber_pass=ber <= cfg.target_ber, config=cfg.to_dict(),
+    )

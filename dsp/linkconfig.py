@@ -1,0 +1,83 @@
+"""Parameters of the PAM4 link model, defaulting to IEEE 802.3dj 200GBASE-CR1 (Clause 179, D3.3 COM).
+
+Every field is overridable; ``to_dict`` lists the values used in each result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from accbench.errors import InputError
+
+BAUD_PRESETS = {"53.125G": 53.125e9, "106.25G": 106.25e9}
+
+
+@dataclass(frozen=True)
+class LinkConfig:
+    """Link model settings, SI units (UI-based jitter in UI). Defaults: 802.3dj CR1 COM table."""
+
+    baud: float = 106.25e9
+    target_ber: float = 2.4e-4  # KP4 RS(544,514) pre-FEC threshold
+    der0: float = 2e-4  # detector error ratio at which the COM-like margin is read
+    com_pass_db: float = 3.0
+    tx_amplitude_v: float = 0.4  # peak launch amplitude (levels +-1 map to +-this)
+    snr_tx_db: float = 33.5
+    eta0_v2_per_ghz: float = 7.5e-9  # host RX input-referred noise density (one-sided)
+    acc_eta_v2_per_ghz: float = 7.5e-9  # ACC redriver input-referred noise density
+    sigma_rj_ui: float = 0.01
+    a_dd_ui: float = 0.02
+    tx_bt_ratio: float = 0.75  # Bessel-Thomson launch filter -3 dB at ratio * baud
+    rx_bw_ratio: float = 0.55  # receiver filter fr = ratio * baud
+    ctle_gdc_db: tuple[float, ...] = tuple(float(g) for g in np.arange(0, -21, -1))
+    ctle_gdc2_db: tuple[float, ...] = tuple(float(g) for g in np.arange(0, -7, -1))
+    ctle_fz_ratio: float = 1 / 2.5
+    ctle_fp1_ratio: float = 1 / 2.5
+    ctle_fp2_ratio: float = 1.0
+    ctle_flf_ratio: float = 1 / 80
+    ffe_pre: int = 2
+    ffe_post: int = 5
+    ffe_method: str = "mmse"  # or "zf"
+    ffe_tap_limit: float | None = None  # |c_k / c_0| <= limit for k != 0, or None
+    tx_ffe: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 0.0)  # c(-2), c(-1), c(0), c(1)
+    dfe_tap: bool = False
+    host_tx_loss_db: float = 0.0  # host TX channel loss at Nyquist (PCB model)
+    host_rx_loss_db: float = 0.0  # host RX channel (after the ACC) loss at Nyquist
+    end_loss_db: float = 0.0  # fixed loss of each cable end (paddle card) at Nyquist
+    samples_per_ui: int = 32
+    window_ui: int = 256
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 1e9 <= self.baud <= 200e9:
+            raise InputError(f"baud {self.baud / 1e9:g} GBd is outside 1..200 GBd")
+        if not 0 < self.target_ber < 0.5:
+            raise InputError(f"target BER {self.target_ber} must be in (0, 0.5)")
+        if self.ffe_pre < 0 or self.ffe_post < 0 or self.ffe_pre + self.ffe_post > 60:
+            raise InputError("FFE taps: pre and post must be >= 0, at most 60 in all")
+        if self.ffe_method not in ("mmse", "zf"):
+            raise InputError(f"FFE method {self.ffe_method!r}: use mmse or zf")
+        c_m2, c_m1, c_0, c_1 = self.tx_ffe
+        if not (0 <= c_m2 <= 0.14 and -0.34 <= c_m1 <= 0 and -0.2 <= c_1 <= 0 and c_0 > 0):
+            raise InputError(
+                f"TX FFE {self.tx_ffe} is outside the 802.3dj limits: c(-2) 0..0.14, c(-1) -0.34..0, "
+                "c(1) -0.2..0, c(0) > 0"
+            )
+        for loss in (self.host_tx_loss_db, self.host_rx_loss_db, self.end_loss_db):
+            if not 0 <= loss <= 60:
+                raise InputError(f"fixed loss {loss} dB must be within 0..60 dB")
+
+    @property
+    def nyquist_hz(self) -> float:
+        return self.baud / 2
+
+    def with_(self, **changes) -> LinkConfig:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["ctle_gdc_db"] = [min(self.ctle_gdc_db), max(self.ctle_gdc_db)]
+        out["ctle_gdc2_db"] = [min(self.ctle_gdc2_db), max(self.ctle_gdc2_db)]
+        out["tx_ffe"] = list(self.tx_ffe)
+        return out

@@ -1,0 +1,98 @@
+"""The reach gate: the longest cable length that closes the link at the target BER with the optimised EQ.
+
+BER grows with length, so the reach is bracketed by stepping up from the required length
+(x1.5) and then bisected to ``resolution_m``; the CTLE/FFE optimisation runs at every length.
+The verdict carries the COM-like margin at the required length and the power gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from accbench.errors import InputError
+from dsp.link import LinkModel
+from dsp.linkconfig import LinkConfig
+from dsp.power import PowerModel, power_gate
+from dsp.statistical import stat_ber
+
+
+@dataclass(frozen=True)
+class ReachResult:
+    """Reach and power verdicts of one cable design at one baud."""
+
+    baud: float
+    reach_m: float
+    required_m: float
+    passed: bool
+    stretch_m: float
+    stretch_pass: bool
+    margin_db: float  # COM-like margin at the required length
+    ber_at_required: float
+    target_ber: float
+    ctle_at_required: dict
+    power_w: float
+    pj_per_bit: float
+    power_max_w: float
+    power_pass: bool
+    evaluations: int
+    config: dict
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["pass"] = out.pop("passed")
+        return out
+
+
+def _evaluate(channel, cfg: LinkConfig, length_m: float, xt: tuple):
+    model = LinkModel(channel, cfg, length_m, xt)
+    eq = model.equalize()
+    stat = stat_ber(eq.equalized, eq.main, eq.sigma, cfg.target_ber, cfg.der0, eq.dd_amplitude,
+                    eq.crosstalk, cfg.dfe_tap)
+    return stat, eq
+
+
+def find_reach(channel, cfg: LinkConfig, required_m: float = 3.0, stretch_m: float = 5.0,
+               max_m: float = 20.0, resolution_m: float = 0.01, crosstalk_channels: tuple = (),
+               power: PowerModel | None = None) -> ReachResult:
+    """Search the reach of ``channel`` (any length-scalable channel) under ``cfg``."""
+    if not 0 < required_m <= max_m:
+        raise InputError(f"required length {required_m} m must be in (0, {max_m}] m")
+    if resolution_m <= 0:
+        raise InputError("reach resolution must be > 0")
+    evaluations = 0
+
+    def ok(length: float) -> bool:
+        nonlocal evaluations
+        evaluations += 1
+        try:
+            stat, _ = _evaluate(channel, cfg, length, crosstalk_channels)
+        except InputError:
+            return False
+        return stat.ber <= cfg.target_ber
+
+    stat_req, eq_req = _evaluate(channel, cfg, required_m, crosstalk_channels)
+    evaluations += 1
+    if stat_req.ber <= cfg.target_ber:
+        lo, hi = required_m, required_m * 1.5
+        while hi < max_m and ok(hi):
+            lo, hi = hi, hi * 1.5
+        if hi >= max_m and ok(max_m):
+            lo = hi = max_m
+    else:
+        lo, hi = 0.0, required_m
+    while hi - lo > resolution_m:
+        mid = 0.5 * (lo + hi)
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    reach = lo
+    verdict = power_gate(power or PowerModel(), cfg.baud, abs(eq_req.gdc_db) + abs(eq_req.gdc2_db))
+    return ReachResult(
+        baud=cfg.baud, reach_m=round(reach, 4), required_m=required_m, passed=reach >= required_m,
+        stretch_m=stretch_m, stretch_pass=reach >= stretch_m, margin_db=stat_req.com_db,
+        ber_at_required=stat_req.ber, target_ber=cfg.target_ber,
+        ctle_at_required={"gdc_db": eq_req.gdc_db, "gdc2_db": eq_req.gdc2_db},
+        power_w=verdict.power_w, pj_per_bit=verdict.pj_per_bit, power_max_w=verdict.max_w,
+        power_pass=verdict.passed, evaluations=evaluations, config=cfg.to_dict(),
+    )
