@@ -1,0 +1,105 @@
+"""The two engines (numba time domain, statistical) against analytic PAM4 SER and each other."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from scipy.signal import oaconvolve
+from scipy.special import erfc
+
+from dsp.channel import TwinaxChannel
+from dsp.link import simulate_link
+from dsp.linkconfig import LinkConfig
+from dsp.patterns import get_pattern
+from dsp.rng import normals
+from dsp.statistical import stat_ber
+from dsp.tdsim import oversampled_waveform, simulate_ber
+from dsp.twinax import TwinaxSpec
+
+
+def analytic_ser(sigma: float, d: float = 1 / 3) -> float:
+    """Exact SER of equiprobable PAM4 in Gaussian noise: 1.5 Q(d/sigma) = 0.75 erfc(d/(sigma sqrt 2)).
+
+    (Outer levels err on one side, inner levels on two: (1 + 2 + 2 + 1)/4 Q = 1.5 Q.)
+    """
+    return 0.75 * erfc(d / (sigma * np.sqrt(2)))
+
+
+def test_ziggurat_normals():
+    z = normals(2_000_000, 7)
+    assert abs(z.mean()) < 3 / np.sqrt(z.size)
+    assert z.std() == pytest.approx(1.0, abs=3e-3)
+    assert (np.abs(z) > 3).mean() == pytest.approx(erfc(3 / np.sqrt(2)), rel=0.05)
+
+
+@pytest.mark.parametrize("sigma", [0.1, 0.13])
+def test_time_domain_matches_analytic_ser(sigma):
+    counts = simulate_ber(np.array([1.0]), sigma=sigma, n_symbols=3_000_000, seed=11)
+    expected = analytic_ser(sigma)
+    tolerance = 4 * np.sqrt(expected / counts.symbols)  # 4 sigma of the binomial count
+    assert counts.ser == pytest.approx(expected, abs=tolerance)
+    assert counts.ber == pytest.approx(counts.ser / 2, rel=0.02)  # Gray: one bit per adjacent error
+
+
+@pytest.mark.parametrize("sigma", [0.05, 0.1, 0.13])
+def test_statistical_matches_analytic_ser(sigma):
+    result = stat_ber(np.array([1.0]), 0, sigma)
+    assert result.ser == pytest.approx(analytic_ser(sigma), rel=0.05)
+
+
+def test_time_domain_is_deterministic_and_thread_independent():
+    h = np.array([0.1, 1.0, 0.35, -0.1])
+    ffe = np.array([-0.08, 1.0, -0.3])
+    first = simulate_ber(h, ffe, sigma=0.06, n_symbols=300_000, seed=5)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        single = simulate_ber(h, ffe, sigma=0.06, n_symbols=300_000, seed=5)
+    finally:
+        numba.set_num_threads(threads)
+    assert first == single
+    assert simulate_ber(h, ffe, sigma=0.06, n_symbols=300_000, seed=6) != first
+
+
+def test_prbs_pattern_and_random_agree():
+    h = np.array([1.0, 0.3])
+    prbs = simulate_ber(h, sigma=0.12, n_symbols=1_000_000, pattern=get_pattern("PRBS31Q"))
+    rand = simulate_ber(h, sigma=0.12, n_symbols=1_000_000)
+    stat = stat_ber(h, 0, 0.12)
+    for counts in (prbs, rand):
+        assert counts.ser == pytest.approx(stat.ser, rel=0.1)
+
+
+def test_dfe_removes_the_first_postcursor_in_both_engines():
+    h = np.array([1.0, 0.5, 0.1])
+    plain = simulate_ber(h, sigma=0.07, n_symbols=1_000_000)
+    dfe = simulate_ber(h, sigma=0.07, n_symbols=1_000_000, dfe_tap=0.5)
+    assert dfe.ser < plain.ser / 10
+    assert stat_ber(h, 0, 0.07).ser == pytest.approx(plain.ser, rel=0.1)
+    # the statistical engine ignores DFE error propagation, which only adds errors
+    ideal_dfe = stat_ber(h, 0, 0.07, dfe=True).ser
+    assert ideal_dfe <= dfe.ser <= 2.5 * ideal_dfe
+
+
+def test_lossy_channel_engines_agree_within_factor_2():
+    """Twinax at the length where BER is 1e-4..1e-3, with the optimised CTLE + FFE."""
+    cfg = LinkConfig(a_dd_ui=0.0)  # DD jitter is a dual Dirac in stat but Gaussian in time mode
+    channel = TwinaxChannel(TwinaxSpec(awg=26, length_m=5.15))
+    stat = simulate_link(channel, cfg, mode="stat", with_eye_width=False)
+    assert 1e-4 <= stat.ber <= 1e-3
+    td = simulate_link(channel, cfg, mode="time", n_symbols=2_000_000, with_eye_width=False)
+    assert td.errors > 300
+    assert 0.5 <= td.ber / stat.ber <= 2.0
+
+
+def test_oversampled_waveform_equals_oaconvolve():
+    rng = np.random.default_rng(3)
+    symbols = rng.integers(0, 4, 3000).astype(np.int8)
+    pulse = rng.normal(size=32 * 40)
+    ours = oversampled_waveform(symbols, pulse, 32)
+    levels = np.array([-1, -1 / 3, 1 / 3, 1])[symbols]
+    upsampled = np.zeros(symbols.size * 32)
+    upsampled[::32] = levels
+    reference = oaconvolve(upsampled, pulse)[: upsampled.size]
+    np.testing.assert_allclose(ours, reference, atol=1e-9)

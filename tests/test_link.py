@@ -1,0 +1,124 @@
+"""Link building blocks (filters, pulse, FFE, channels) and the reach and power gates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from accbench.errors import InputError
+from dsp import read_touchstone
+from dsp.channel import IdealChannel, MeasuredChannel, TwinaxChannel
+from dsp.ffe import ffe_taps
+from dsp.filters import bessel_thomson, butterworth4, ctle, pcb_trace
+from dsp.link import LinkModel, simulate_link
+from dsp.linkconfig import LinkConfig
+from dsp.power import PowerModel, cable_power, power_gate
+from dsp.pulse import PRE_WINDOW_UI, pulse_from_response, pulse_grid, sample_cursors
+from dsp.reach import find_reach
+from dsp.twinax import TwinaxSpec, differential_loss_db, twinax_network
+
+from .conftest import TOUCHSTONE
+
+
+def db(x):
+    return 20 * np.log10(np.abs(x))
+
+
+def test_filters_3db_points_and_ctle_form():
+    fb = 106.25e9
+    assert db(bessel_thomson(np.array([0.75 * fb]), 0.75 * fb))[0] == pytest.approx(-3.01, abs=0.01)
+    assert db(butterworth4(np.array([0.55 * fb]), 0.55 * fb))[0] == pytest.approx(-3.01, abs=0.01)
+    # DC gain = gDC + gDC2; far above fp2 the response is fp1 fp2 / (fz f) (one zero, two poles)
+    assert db(ctle(np.array([0.0]), fb, -12, -4))[0] == pytest.approx(-16.0)
+    h = ctle(np.array([1e15]), fb, -12, 0)
+    assert db(h)[0] == pytest.approx(20 * np.log10((fb / 2.5) * fb / ((fb / 2.5) * 1e15)), abs=0.01)
+    assert db(pcb_trace(np.array([53.125e9]), 9.0, 53.125e9))[0] == pytest.approx(-9.0, abs=1e-3)
+
+
+def test_pulse_of_ideal_and_delayed_channels():
+    baud, spu, win = 53.125e9, 32, 128
+    f = pulse_grid(baud, spu, win)
+    pulse = pulse_from_response(np.ones(f.size), baud, spu, win)
+    # a unit rectangle of one UI starting PRE_WINDOW_UI into the window (Gibbs ripple aside)
+    centres = pulse[spu // 2::spu]
+    assert centres[PRE_WINDOW_UI] == pytest.approx(1.0, abs=0.02)
+    assert np.abs(np.delete(centres, PRE_WINDOW_UI)).max() < 0.02
+    assert sample_cursors(pulse, spu).main == PRE_WINDOW_UI
+    delay = 7.3 / baud
+    delayed = pulse_from_response(np.exp(-2j * np.pi * f * delay), baud, spu, win, delay_s=delay)
+    np.testing.assert_allclose(delayed, pulse, atol=1e-9)  # the bulk delay is removed exactly
+
+
+def test_ffe_zero_forcing_and_limits():
+    h = np.array([0.15, 1.0, 0.4, 0.1])
+    taps = ffe_taps(h, 1, 1, 3, method="zf")
+    g = np.convolve(h, taps)
+    d = 1 + 1
+    window = [k for k in range(d - 1, d + 4) if k != d]
+    assert np.abs(g[window]).max() < 1e-9 and taps[1] == 1.0
+    mmse = ffe_taps(h, 1, 1, 3, noise_var=1e-10)
+    np.testing.assert_allclose(np.convolve(h, mmse)[window] / np.convolve(h, mmse)[d], 0, atol=0.02)
+    limited = ffe_taps(h, 1, 1, 3, noise_var=1e-3, tap_limit=0.2)
+    assert np.abs(np.delete(limited, 1)).max() <= 0.2 + 1e-9
+
+
+def test_measured_channel_scales_with_length():
+    network = read_touchstone(TOUCHSTONE / "CA_19p75dB_thru.s4p")
+    channel = MeasuredChannel.from_network(network, length_m=2.0)
+    f = np.array([1e9, 10e9, 26.5625e9])
+    same = channel.sdd21(f, 2.0)
+    mm = network.subnetwork([0, 2, 1, 3])
+    mm.se2gmm(p=2)
+    np.testing.assert_allclose(db(same), np.interp(f, mm.f, db(mm.s[:, 1, 0])), atol=0.01)
+    np.testing.assert_allclose(db(channel.sdd21(f, 4.0)), 2 * db(same), atol=0.01)
+    with pytest.raises(InputError, match="measured length"):
+        MeasuredChannel.from_network(network).sdd21(f, 3.0)
+
+
+def test_length_scaled_model_file_agrees_with_the_model():
+    spec = TwinaxSpec(awg=26, length_m=3.0)
+    channel = MeasuredChannel.from_network(twinax_network(spec), length_m=3.0)
+    direct = differential_loss_db(twinax_network(spec.with_length(6.0)), 53.125e9)
+    scaled = -db(channel.sdd21(np.array([53.125e9]), 6.0))[0]
+    assert scaled == pytest.approx(direct, abs=0.2)
+    assert -db(TwinaxChannel(spec).sdd21(np.array([53.125e9]), 6.0))[0] == pytest.approx(direct, abs=1e-6)
+
+
+def test_reach_gate_and_carbon_cost():
+    cfg = LinkConfig()
+    clean = find_reach(TwinaxChannel(TwinaxSpec(awg=26, roughness_rq_m=0.1e-6)), cfg)
+    dirty = find_reach(TwinaxChannel(TwinaxSpec(awg=26, roughness_rq_m=0.1e-6, carbon_mg_m2=100)), cfg)
+    assert clean.passed and clean.reach_m > 4.0
+    assert dirty.reach_m < clean.reach_m - 0.5
+    assert 3.0 <= clean.power_w <= 5.0 and clean.power_pass
+    # the reach is where the BER crosses the target
+    model = TwinaxChannel(TwinaxSpec(awg=26, roughness_rq_m=0.1e-6))
+    inside = simulate_link(model, cfg, clean.reach_m - 0.05, with_eye_width=False)
+    outside = simulate_link(model, cfg, clean.reach_m + 0.05, with_eye_width=False)
+    assert inside.ber <= cfg.target_ber < outside.ber
+    thin = find_reach(TwinaxChannel(TwinaxSpec(awg=34)), cfg, required_m=3.0)
+    assert not thin.passed and thin.margin_db < 3.0
+
+
+def test_power_model_and_measured_gate():
+    model = PowerModel()
+    watts = cable_power(model, 106.25e9, 20.0)
+    expected = 2 * (0.30 + 4 * (0.10 + 0.0025 * 106.25 + 0.004 * 20))
+    assert watts == pytest.approx(expected)
+    verdict = power_gate(model, 106.25e9, 20.0)
+    assert verdict.pj_per_bit == pytest.approx(watts / (2 * 4 * 2 * 106.25e9) * 1e12)
+    assert not power_gate(model, 106.25e9, measured_w=5.6).passed
+    assert power_gate(model, 106.25e9, measured_w=3.2).source == "measured"
+
+
+def test_link_config_validation():
+    for bad in (dict(baud=300e9), dict(target_ber=0), dict(tx_ffe=(0.2, 0, 1, 0)), dict(ffe_method="x"),
+                dict(ffe_pre=-1), dict(host_tx_loss_db=-3)):
+        with pytest.raises(InputError):
+            LinkConfig(**bad)
+
+
+def test_ideal_link_has_no_isi():
+    model = LinkModel(IdealChannel(), LinkConfig(), ideal=True)
+    eq = model.equalize(noise_rms=0.1)
+    assert eq.equalized.tolist() == [1.0] and eq.sigma == 0.1
