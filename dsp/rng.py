@@ -115,3 +115,49 @@ def normals(n: int, seed: int) -> np.ndarray:
     for i in range(n):
         out[i] = next_normal(state, ZIG_X, ZIG_F)
     return out
+
+
+@njit(cache=True, fastmath=True)
+def fill_normals(out: np.ndarray, state: np.ndarray, zx: np.ndarray, zf: np.ndarray) -> None:
+    """Fill ``out`` with standard normals (ziggurat), keeping the xorshift state in registers.
+
+    Same algorithm as ``next_normal``; the fast path (98.8 % of draws) touches no memory but
+    the two small tables, which is what makes a block fill several times faster.
+    """
+    s0 = state[0]
+    s1 = state[1]
+    i = 0
+    n = out.size
+    while i < n:
+        a = s0
+        b = s1
+        s0 = b
+        a ^= a << np.uint64(23)
+        s1 = a ^ b ^ (a >> np.uint64(17)) ^ (b >> np.uint64(26))
+        r = s1 + b
+        k = np.int64(r & np.uint64(255))
+        u = np.float64(np.int64(r >> np.uint64(11))) * (2.0 / 9007199254740992.0) - 1.0
+        z = u * zx[k]
+        if abs(z) < zx[k + 1]:
+            out[i] = z
+            i += 1
+            continue
+        state[0] = s0
+        state[1] = s1
+        if k == 0:
+            while True:
+                t = -np.log(next_uniform(state)) / zx[1]
+                e = -np.log(next_uniform(state))
+                if 2.0 * e > t * t:
+                    break
+            out[i] = zx[1] + t if u > 0 else -(zx[1] + t)
+            i += 1
+        else:
+            y = zf[k] + next_uniform(state) * (zf[k + 1] - zf[k])
+            if y < np.exp(-0.5 * z * z):
+                out[i] = z
+                i += 1
+        s0 = state[0]
+        s1 = state[1]
+    state[0] = s0
+    state[1] = s1
