@@ -109,6 +109,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="1e8 instead of 1e9 symbols for the memory run")
     args = parser.parse_args()
+    from scipy.signal import oaconvolve
+
     from dsp import analyze_file
     from dsp.channel import TwinaxChannel
     from dsp.link import LinkModel
@@ -117,7 +119,6 @@ def main() -> None:
     from dsp.statistical import stat_ber
     from dsp.tdsim import oversampled_waveform, simulate_ber
     from dsp.twinax import TwinaxSpec, twinax_network
-    from scipy.signal import oaconvolve
 
     rows = []
 
