@@ -183,6 +183,8 @@ def link_options(func):
                      help="BER target (KP4 pre-FEC threshold by default)."),
         click.option("--ffe", default="2,5", show_default=True, help="FFE pre,post taps."),
         click.option("--ffe-method", default="mmse", show_default=True, help="mmse or zf."),
+        click.option("--ffe-limit", type=float, default=None,
+                     help="Limit |c_k/c_0| of every FFE tap but the main one."),
         click.option("--dfe", is_flag=True, help="Add a 1-tap DFE (for comparison; an ACC is linear)."),
         click.option("--host-loss-db", type=float, default=0.0, show_default=True,
                      help="Loss of each host channel (PCB) at Nyquist."),
@@ -212,7 +214,7 @@ def _link_setup(file, ideal, kw, length_m):
 
     pre, post = _parse_pair(kw.pop("ffe"), "--ffe")
     cfg = LinkConfig(baud=kw.pop("baud"), target_ber=kw.pop("target_ber"), ffe_pre=pre, ffe_post=post,
-                     ffe_method=kw.pop("ffe_method"), dfe_tap=kw.pop("dfe"),
+                     ffe_method=kw.pop("ffe_method"), ffe_tap_limit=kw.pop("ffe_limit"), dfe_tap=kw.pop("dfe"),
                      host_tx_loss_db=kw["host_loss_db"], host_rx_loss_db=kw.pop("host_loss_db"),
                      end_loss_db=kw.pop("end_loss_db"))
     power = PowerModel(lanes_per_end=kw.pop("lanes"), max_w=kw.pop("max_power_w"))

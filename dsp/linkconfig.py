@@ -56,6 +56,8 @@ class LinkConfig:
             raise InputError(f"target BER {self.target_ber} must be in (0, 0.5)")
         if self.ffe_pre < 0 or self.ffe_post < 0 or self.ffe_pre + self.ffe_post > 60:
             raise InputError("FFE taps: pre and post must be >= 0, at most 60 in all")
+        if self.ffe_tap_limit is not None and self.ffe_tap_limit <= 0:
+            raise InputError("--ffe-limit must be > 0")
         if self.ffe_method not in ("mmse", "zf"):
             raise InputError(f"FFE method {self.ffe_method!r}: use mmse or zf")
         c_m2, c_m1, c_0, c_1 = self.tx_ffe
