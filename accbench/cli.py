@@ -247,7 +247,8 @@ def _parse_pair(text: str, option: str) -> tuple[int, int]:
 @twinax_options
 @link_options
 @click.option("--length-m", type=float, default=None, help="Cable length in m (scales FILE; sets the wire).")
-@click.option("--mode", type=click.Choice(["stat", "time"]), default="stat", show_default=True)
+@click.option("--mode", type=click.Choice(["stat", "time", "time-os"]), default="stat", show_default=True,
+              help="stat; time (symbol-spaced numba); time-os (32 samples/UI, jitter moves the sampling).")
 @click.option("--symbols", type=int, default=1_000_000, show_default=True, help="Symbols in time mode.")
 @click.option("--pattern", default="random", show_default=True,
               help="random, PRBS7/9/13/15/23/31, PRBS13Q, PRBS31Q, SSPRQ (with --pattern-file).")

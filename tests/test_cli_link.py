@@ -81,3 +81,11 @@ def test_link_bad_input_exit_2_one_line(args, needle):
     assert proc.returncode == 2, proc.stdout
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_link_oversampled_mode_with_prbs():
+    proc = run("link", "--awg", "26", "--length-m", "5.15", "--mode", "time-os", "--symbols", "300000",
+               "--pattern", "PRBS13Q", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["mode"] == "time-os" and data["symbols"] >= 300_000 and data["errors"] > 0
