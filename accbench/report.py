@@ -14,12 +14,18 @@ def _fmt(value, unit: str = "", digits: int = 2) -> str:
     return f"{value:.{digits}f}{unit}"
 
 
-def print_analysis(result, console: Console | None = None) -> None:
-    """Print an ``AnalysisResult`` as a two-column table."""
-    console = console or Console()
-    table = Table(title=f"{result.file} @ {result.baud / 1e9:g} GBd", show_header=False)
+def _print_rows(title: str, rows: list[tuple[str, str]], console: Console | None) -> None:
+    """Print (figure, value) rows as a two-column table."""
+    table = Table(title=title, show_header=False)
     table.add_column("figure")
     table.add_column("value", justify="right")
+    for name, value in rows:
+        table.add_row(name, value)
+    (console or Console()).print(table)
+
+
+def print_analysis(result, console: Console | None = None) -> None:
+    """Print an ``AnalysisResult`` as a two-column table."""
     pm = result.port_map
     rows = [
         ("port map", f"thru {pm.get('thru')} ({pm.get('source')})"),
@@ -50,17 +56,11 @@ def print_analysis(result, console: Console | None = None) -> None:
         rows.append(("ICN", _fmt(result.icn_mv, " mV", 3)))
     if result.deembedded:
         rows.append(("de-embedded", "yes (IEEE P370 2x-thru)"))
-    for name, value in rows:
-        table.add_row(name, value)
-    console.print(table)
+    _print_rows(f"{result.file} @ {result.baud / 1e9:g} GBd", rows, console)
 
 
 def print_link(result, console: Console | None = None) -> None:
     """Print a ``LinkResult``."""
-    console = console or Console()
-    table = Table(title=f"PAM4 link @ {result.baud / 1e9:g} GBd ({result.mode})", show_header=False)
-    table.add_column("figure")
-    table.add_column("value", justify="right")
     rows = [
         ("length", "-" if result.length_m is None else f"{result.length_m:g} m"),
         ("BER / SER", f"{result.ber:.3e} / {result.ser:.3e}"),
@@ -75,17 +75,11 @@ def print_link(result, console: Console | None = None) -> None:
     ]
     if result.symbols:
         rows.insert(2, ("symbols / bit errors", f"{result.symbols} / {result.errors}"))
-    for name, value in rows:
-        table.add_row(name, value)
-    console.print(table)
+    _print_rows(f"PAM4 link @ {result.baud / 1e9:g} GBd ({result.mode})", rows, console)
 
 
 def print_reach(result, console: Console | None = None) -> None:
     """Print a ``ReachResult``."""
-    console = console or Console()
-    table = Table(title=f"reach @ {result.baud / 1e9:g} GBd, BER <= {result.target_ber:.2e}", show_header=False)
-    table.add_column("figure")
-    table.add_column("value", justify="right")
     rows = [
         ("reach", f"{result.reach_m:.2f} m"),
         ("required", f"{result.required_m:g} m: {'PASS' if result.passed else 'FAIL'}"),
@@ -94,6 +88,4 @@ def print_reach(result, console: Console | None = None) -> None:
         ("power", f"{result.power_w:.2f} W <= {result.power_max_w:g} W: "
                   f"{'PASS' if result.power_pass else 'FAIL'} ({result.pj_per_bit:.2f} pJ/bit)"),
     ]
-    for name, value in rows:
-        table.add_row(name, value)
-    console.print(table)
+    _print_rows(f"reach @ {result.baud / 1e9:g} GBd, BER <= {result.target_ber:.2e}", rows, console)

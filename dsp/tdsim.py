@@ -49,6 +49,39 @@ class TdCounts:
         return self.bit_errors / (2 * self.symbols)
 
 
+@njit(cache=True, inline="always")
+def _slice(v: float, thr: float) -> int:
+    """PAM4 decision (symbol 0..3) with thresholds -thr, 0, +thr."""
+    if v < 0.0:
+        return 0 if v < -thr else 1
+    return 3 if v >= thr else 2
+
+
+@njit(cache=True, inline="always")
+def _bit_errors(decided: int, sent: int, gray: np.ndarray) -> int:
+    """Bits that differ between the Gray codes of two symbols."""
+    x = gray[decided] ^ gray[sent]
+    return (x & 1) + (x >> 1)
+
+
+@njit(cache=True, inline="always")
+def _fill_symbols(syms, rng, kind, lfsr_state, taps_mask, order, table, offset):
+    """Symbols of one chunk: i.i.d. from the chunk's stream (kind 0), LFSR (1) or table (2)."""
+    if kind == 0:
+        bits = np.uint64(0)
+        for i in range(syms.size):
+            if i % 32 == 0:
+                bits = next_u64(rng)
+            syms[i] = np.int8(bits & np.uint64(3))
+            bits >>= np.uint64(2)
+    elif kind == 1:
+        lfsr_symbols(lfsr_state, taps_mask, order, syms)
+    else:
+        base = offset % table.size
+        for i in range(syms.size):
+            syms[i] = table[(base + i) % table.size]
+
+
 @njit(cache=True, fastmath=True, parallel=True)
 def _ber_kernel(channel, ffe, cursor, dfe_tap, sigma, n_chunks, chunk, seed, kind, order, taps_mask,
                 states, table, levels, gray, zx, zf, n_workers):
@@ -79,19 +112,7 @@ def _ber_kernel(channel, ffe, cursor, dfe_tap, sigma, n_chunks, chunk, seed, kin
         noise = np.empty(chunk)
         for c in range(w, n_chunks, n_workers):
             rng = seed_state(seed, c)
-            if kind == 0:
-                bits = np.uint64(0)
-                for i in range(chunk + hist):
-                    if i % 32 == 0:
-                        bits = next_u64(rng)
-                    syms[i] = np.int8(bits & np.uint64(3))
-                    bits >>= np.uint64(2)
-            elif kind == 1:
-                lfsr_symbols(states[c], taps_mask, order, syms)
-            else:
-                base = (c * chunk) % table.size
-                for i in range(chunk + hist):
-                    syms[i] = table[(base + i) % table.size]
+            _fill_symbols(syms, rng, kind, states[c], taps_mask, order, table, c * chunk)
             for i in range(chunk + hist):
                 lev[i] = lev32[syms[i]]
             # channel: rx[j] = sum_k channel[k] a[j + n_ch - 1 - k] (a dot product per sample)
@@ -111,20 +132,30 @@ def _ber_kernel(channel, ffe, cursor, dfe_tap, sigma, n_chunks, chunk, seed, kin
             se = 0
             be = 0
             for m in range(chunk):
-                v = y[m] + sigma * noise[m] - dfe_tap * prev
-                if v < 0.0:
-                    d = 0 if v < -thr else 1
-                else:
-                    d = 3 if v >= thr else 2
+                d = _slice(y[m] + sigma * noise[m] - dfe_tap * prev, thr)
                 prev = levels[d] * main
                 sent = syms[m + hist - 2 - cursor]
                 if d != sent:
                     se += 1
-                    x = gray[d] ^ gray[sent]
-                    be += (x & 1) + (x >> 1)
+                    be += _bit_errors(d, sent, gray)
             sym_err[w] += se
             bit_err[w] += be
     return sym_err.sum(), bit_err.sum()
+
+
+def _chunking(n_symbols: int, chunk: int, pattern: Pattern | None):
+    """(n_chunks, chunk, source kind, LFSR state at each chunk start, table) for a run."""
+    n_chunks = max(1, -(-n_symbols // chunk))
+    chunk = -(-n_symbols // n_chunks)
+    pattern = pattern or Pattern("random")
+    kind = 0 if pattern.order == 0 and pattern.table is None else (1 if pattern.table is None else 2)
+    states = np.zeros(n_chunks, dtype=np.int64)
+    table = np.zeros(1, dtype=np.int8) if pattern.table is None else pattern.table.astype(np.int8)
+    if kind == 1:
+        cols = np.array(jump_matrix(pattern.order, pattern.taps_mask, 2 * chunk), dtype=np.int64)
+        start = PRBS_SEED_STATE & ((1 << pattern.order) - 1)
+        states = chunk_states(cols, np.int64(start), n_chunks)
+    return n_chunks, chunk, kind, states, table
 
 
 def simulate_ber(channel: np.ndarray, ffe: np.ndarray | None = None, cursor: int | None = None,
@@ -148,16 +179,8 @@ def simulate_ber(channel: np.ndarray, ffe: np.ndarray | None = None, cursor: int
         cursor = int(np.argmax(np.abs(combined)))
     if combined[cursor] <= 0:
         raise InputError("the main cursor of the equalised response is not positive")
-    n_chunks = max(1, -(-n_symbols // chunk))
-    chunk = -(-n_symbols // n_chunks)
     pattern = pattern or Pattern("random")
-    kind = 0 if pattern.order == 0 and pattern.table is None else (1 if pattern.table is None else 2)
-    states = np.zeros(1, dtype=np.int64)
-    table = np.zeros(1, dtype=np.int8) if pattern.table is None else pattern.table.astype(np.int8)
-    if kind == 1:
-        cols = np.array(jump_matrix(pattern.order, pattern.taps_mask, 2 * chunk), dtype=np.int64)
-        start = PRBS_SEED_STATE & ((1 << pattern.order) - 1)
-        states = chunk_states(cols, np.int64(start), n_chunks)
+    n_chunks, chunk, kind, states, table = _chunking(n_symbols, chunk, pattern)
     se, be = _ber_kernel(channel, ffe, int(cursor), float(dfe_tap) * combined[cursor], float(sigma),
                          n_chunks, chunk, int(seed), kind, np.int64(pattern.order), np.int64(pattern.taps_mask),
                          states, table, LEVELS, GRAY_BITS, ZIG_X, ZIG_F,
@@ -254,19 +277,7 @@ def _os_ber_kernel(pulse, spu, c0, sigma, rj, dd, n_chunks, chunk, seed, kind, o
         gauss = np.empty(2 * chunk)
         for c in range(w, n_chunks, n_workers):
             rng = seed_state(seed, c)
-            if kind == 0:
-                bits = np.uint64(0)
-                for i in range(total):
-                    if i % 32 == 0:
-                        bits = next_u64(rng)
-                    syms[i] = np.int8(bits & np.uint64(3))
-                    bits >>= np.uint64(2)
-            elif kind == 1:
-                lfsr_symbols(states[c], taps_mask, order, syms)
-            else:
-                base = (c * chunk) % table.size
-                for i in range(total):
-                    syms[i] = table[(base + i) % table.size]
+            _fill_symbols(syms, rng, kind, states[c], taps_mask, order, table, c * chunk)
             for i in range(total):
                 lev[i] = levels[syms[i]]
             fill_normals(gauss, rng, zx, zf)
@@ -289,16 +300,11 @@ def _os_ber_kernel(pulse, spu, c0, sigma, rj, dd, n_chunks, chunk, seed, kind, o
                         a = lev[sym_index + q]
                         v0 += a * pulse[idx]
                         v1 += a * pulse[idx + 1]
-                v = (1.0 - frac) * v0 + frac * v1 + sigma * gauss[m]
-                if v < 0.0:
-                    d = 0 if v < -thr else 1
-                else:
-                    d = 3 if v >= thr else 2
+                d = _slice((1.0 - frac) * v0 + frac * v1 + sigma * gauss[m], thr)
                 sent = syms[sym_index]
                 if d != sent:
                     se += 1
-                    x = gray[d] ^ gray[sent]
-                    be += (x & 1) + (x >> 1)
+                    be += _bit_errors(d, sent, gray)
             sym_err[w] += se
             bit_err[w] += be
     return sym_err.sum(), bit_err.sum()
@@ -319,15 +325,8 @@ def simulate_ber_oversampled(pulse: np.ndarray, samples_per_ui: int, sigma: floa
     if min(sigma, rj_ui, dd_ui) < 0:
         raise InputError("noise and jitter must be >= 0")
     c0 = int(np.argmax(pulse))
-    n_chunks = max(1, -(-n_symbols // chunk))
-    chunk = -(-n_symbols // n_chunks)
     pattern = pattern or Pattern("random")
-    kind = 0 if pattern.order == 0 and pattern.table is None else (1 if pattern.table is None else 2)
-    states = np.zeros(1, dtype=np.int64)
-    table = np.zeros(1, dtype=np.int8) if pattern.table is None else pattern.table.astype(np.int8)
-    if kind == 1:
-        cols = np.array(jump_matrix(pattern.order, pattern.taps_mask, 2 * chunk), dtype=np.int64)
-        states = chunk_states(cols, np.int64(PRBS_SEED_STATE & ((1 << pattern.order) - 1)), n_chunks)
+    n_chunks, chunk, kind, states, table = _chunking(n_symbols, chunk, pattern)
     se, be = _os_ber_kernel(pulse, int(samples_per_ui), c0, float(sigma), float(rj_ui * samples_per_ui),
                             float(dd_ui * samples_per_ui), n_chunks, chunk, int(seed), kind,
                             np.int64(pattern.order), np.int64(pattern.taps_mask), states, table, LEVELS,
