@@ -136,7 +136,8 @@ class MeasuredChannel:
         inside = self.freq_hz <= top
         fd, logd = self.freq_hz[inside], self._log[inside]
         if end_db_at is not None and scale != 1.0:
-            logd = logd - np.log(end_db_at(fd))
+            ends = end_db_at(fd)
+            logd = logd - (np.log(np.abs(ends)) + 1j * np.unwrap(np.angle(ends)))
         re = np.interp(f, fd, logd.real)
         im = np.interp(f, fd, logd.imag)
         above = f > fd[-1]

@@ -122,3 +122,19 @@ def test_ideal_link_has_no_isi():
     model = LinkModel(IdealChannel(), LinkConfig(), ideal=True)
     eq = model.equalize(noise_rms=0.1)
     assert eq.equalized.tolist() == [1.0] and eq.sigma == 0.1
+
+
+def test_end_losses_stay_fixed_when_scaling():
+    """A 2 m cable with 3 dB paddle cards per end, scaled to 4 m: cable loss doubles, ends do not."""
+    import skrf as rf
+
+    nyq = 26.5625e9
+    spec = TwinaxSpec(awg=26, length_m=2.0)
+    freq = rf.Frequency(0, 60, 6001, "GHz")
+    ends = lambda f: pcb_trace(f, 3.0, nyq) ** 2  # noqa: E731
+    s = np.zeros((freq.npoints, 2, 2), dtype=complex)
+    s[:, 1, 0] = s[:, 0, 1] = ends(freq.f) * TwinaxChannel(spec).sdd21(freq.f)
+    measured = MeasuredChannel.from_network(rf.Network(frequency=freq, s=s), length_m=2.0)
+    scaled = measured.sdd21(np.array([nyq]), 4.0, end_db_at=ends)
+    expected = -db(TwinaxChannel(spec).sdd21(np.array([nyq]), 4.0))[0] + 6.0
+    assert -db(scaled)[0] == pytest.approx(expected, abs=0.05)
