@@ -114,6 +114,6 @@ def stat_ber(cursors: np.ndarray, main_index: int, sigma: float, target_ber: flo
     d = main / 3.0
     ser = min(1.5 * tail_below(-d), 0.75)
     a_target = amplitude_at(2.0 * target_ber / 1.5)
-    a_ni = max(amplitude_at(der0), 1e-12)
+    a_ni = max(amplitude_at(der0), dv / 2)  # resolution floor: a noiseless eye reads ~62 dB, not infinity
     return StatResult(ser=ser, ber=ser / 2.0, eye_height=2.0 * (d - a_target),
                       com_db=float(20 * np.log10(d / a_ni)), main=main, sigma=sigma)

@@ -44,6 +44,7 @@ def test_link_measured_file_with_crosstalk_table():
     assert "COM-like margin" in proc.stdout and "pJ/bit" in proc.stdout
 
 
+@pytest.mark.slow
 def test_reach_json_contract():
     proc = run("reach", "--awg", "26", "--carbon-mg-m2", "80", "--baud", "106.25G", "--required-m", "3", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -52,6 +53,7 @@ def test_reach_json_contract():
     assert data["pass"] and data["reach_m"] >= 3.0 and data["power_pass"]
 
 
+@pytest.mark.slow
 def test_reach_of_a_measured_file_needs_its_length():
     path = str(TOUCHSTONE / "CA_19p75dB_thru.s4p")
     proc = run("reach", path, "--baud", "53.125G")

@@ -82,6 +82,7 @@ def test_dfe_removes_the_first_postcursor_in_both_engines():
     assert ideal_dfe <= dfe.ser <= 2.5 * ideal_dfe
 
 
+@pytest.mark.slow
 def test_lossy_channel_engines_agree_within_factor_2():
     """Twinax at the length where BER is 1e-4..1e-3, with the optimised CTLE + FFE."""
     cfg = LinkConfig(a_dd_ui=0.0)  # DD jitter is a dual Dirac in stat but Gaussian in time mode
@@ -134,6 +135,7 @@ def test_oversampled_engine_analytic_ideal_and_jitter():
     assert counts.ser == pytest.approx(expected, rel=0.05)
 
 
+@pytest.mark.slow
 def test_oversampled_time_domain_agrees_with_statistical():
     channel = TwinaxChannel(TwinaxSpec(awg=26, length_m=5.15))
     cfg = LinkConfig()

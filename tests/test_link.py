@@ -84,6 +84,7 @@ def test_length_scaled_model_file_agrees_with_the_model():
     assert -db(TwinaxChannel(spec).sdd21(np.array([53.125e9]), 6.0))[0] == pytest.approx(direct, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_reach_gate_and_carbon_cost():
     cfg = LinkConfig()
     clean = find_reach(TwinaxChannel(TwinaxSpec(awg=26, roughness_rq_m=0.1e-6)), cfg)
