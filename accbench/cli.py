@@ -190,6 +190,12 @@ def link_options(func):
                      help="Loss of each host channel (PCB) at Nyquist."),
         click.option("--end-loss-db", type=float, default=0.0, show_default=True,
                      help="Fixed loss of each cable end (paddle card) at Nyquist."),
+        click.option("--host-tx-file", type=click.Path(dir_okay=False), default=None,
+                     help="Touchstone of the host TX channel (replaces --host-loss-db on that side)."),
+        click.option("--host-rx-file", type=click.Path(dir_okay=False), default=None,
+                     help="Touchstone of the host RX channel (replaces --host-loss-db on that side)."),
+        click.option("--tx-ffe", default="0,0,1,0", show_default=True,
+                     help="TX FFE preset c(-2),c(-1),c(0),c(1) within the 802.3dj limits."),
         click.option("--measured-length-m", type=float, default=None,
                      help="Length of the cable in FILE (needed to scale it to other lengths)."),
         click.option("--thru", default="auto", show_default=True, help="Port map of FILE (see analyze)."),
@@ -213,10 +219,13 @@ def _link_setup(file, ideal, kw, length_m):
     from dsp.touchstone import read_touchstone
 
     pre, post = _parse_pair(kw.pop("ffe"), "--ffe")
+    tx_ffe = _parse_floats(kw.pop("tx_ffe"), "--tx-ffe", 4)
+    host_files = (kw.pop("host_tx_file"), kw.pop("host_rx_file"))
     cfg = LinkConfig(baud=kw.pop("baud"), target_ber=kw.pop("target_ber"), ffe_pre=pre, ffe_post=post,
                      ffe_method=kw.pop("ffe_method"), ffe_tap_limit=kw.pop("ffe_limit"), dfe_tap=kw.pop("dfe"),
                      host_tx_loss_db=kw["host_loss_db"], host_rx_loss_db=kw.pop("host_loss_db"),
-                     end_loss_db=kw.pop("end_loss_db"))
+                     end_loss_db=kw.pop("end_loss_db"), tx_ffe=tx_ffe,
+                     extra={"host_tx_file": host_files[0], "host_rx_file": host_files[1]})
     power = PowerModel(lanes_per_end=kw.pop("lanes"), max_w=kw.pop("max_power_w"))
     thru, measured = kw.pop("thru"), kw.pop("measured_length_m")
     xt_files = kw.pop("next_files") + kw.pop("fext_files")
@@ -224,13 +233,25 @@ def _link_setup(file, ideal, kw, length_m):
     sources = sum(x is not None and x is not False for x in (file, spec, ideal or None))
     if sources != 1:
         raise InputError("give exactly one channel: a Touchstone FILE, a wire (--awg/--diameter-mm), or --ideal")
+    hosts = tuple(None if h is None else MeasuredChannel.from_network(read_touchstone(h), name=str(h))
+                  for h in host_files)
     if ideal:
-        return IdealChannel(), cfg, (), power
+        return IdealChannel(), cfg, (), power, (None, None)
     if spec is not None:
-        return TwinaxChannel(spec), cfg, (), power
+        return TwinaxChannel(spec), cfg, (), power, hosts
     channel = MeasuredChannel.from_network(read_touchstone(file), measured, thru, str(file))
     xt = tuple(MeasuredChannel.from_xt(read_touchstone(x), channel, str(x)) for x in xt_files)
-    return channel, cfg, xt, power
+    return channel, cfg, xt, power, hosts
+
+
+def _parse_floats(text: str, option: str, count: int) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise InputError(f"{option} {text!r}: give {count} comma-separated numbers") from exc
+    if len(values) != count:
+        raise InputError(f"{option} {text!r}: give {count} comma-separated numbers")
+    return values
 
 
 def _parse_pair(text: str, option: str) -> tuple[int, int]:
@@ -264,7 +285,7 @@ def link(file, ideal, length_m, mode, symbols, pattern, pattern_file, seed, nois
     """BER of the PAM4 link over a cable, with the optimised linear equaliser."""
     from dsp.link import simulate_link
 
-    channel, cfg, xt, power = _link_setup(file, ideal, kw, length_m)
+    channel, cfg, xt, power, hosts = _link_setup(file, ideal, kw, length_m)
     setting = None
     if ctle.strip().lower() != "auto":
         try:
@@ -275,7 +296,7 @@ def link(file, ideal, length_m, mode, symbols, pattern, pattern_file, seed, nois
     if noise_rms is not None and noise_rms < 0:
         raise InputError("--noise-rms must be >= 0")
     result = simulate_link(channel, cfg, length_m, mode, symbols, noise_rms, setting, pattern, pattern_file,
-                           seed, xt, ideal, power, eye_path)
+                           seed, xt, ideal, power, eye_path, host_channels=hosts)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, default=float))
     else:
@@ -295,8 +316,9 @@ def reach(file, required_m, stretch_m, as_json, **kw) -> None:
     """Longest cable length that closes the link at the target BER, and the power gate."""
     from dsp.reach import find_reach
 
-    channel, cfg, xt, power = _link_setup(file, False, kw, required_m)
-    result = find_reach(channel, cfg, required_m, stretch_m, crosstalk_channels=xt, power=power)
+    channel, cfg, xt, power, hosts = _link_setup(file, False, kw, required_m)
+    result = find_reach(channel, cfg, required_m, stretch_m, crosstalk_channels=xt, power=power,
+                        host_channels=hosts)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, default=float))
     else:

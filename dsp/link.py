@@ -80,7 +80,8 @@ class LinkModel:
     """Frequency responses of one link (channel at one length); cheap to re-equalise."""
 
     def __init__(self, channel, cfg: LinkConfig, length_m: float | None = None,
-                 crosstalk_channels: tuple = (), ideal: bool = False):
+                 crosstalk_channels: tuple = (), ideal: bool = False, host_channels: tuple = (None, None)):
+        """``host_channels`` (TX side, RX side): measured channels replacing the PCB loss model."""
         self.cfg = cfg
         self.ideal = ideal
         self._cos = None
@@ -95,15 +96,17 @@ class LinkModel:
             return
         tx = bessel_thomson(f, cfg.tx_bt_ratio * cfg.baud) * _ffe_response(
             np.asarray(cfg.tx_ffe), f, cfg.baud, -2)
-        host_tx = pcb_trace(f, cfg.host_tx_loss_db, nyq)
+        host_tx_ch, host_rx_ch = host_channels
+        host_tx = pcb_trace(f, cfg.host_tx_loss_db, nyq) if host_tx_ch is None else host_tx_ch.sdd21(f)
+        host_rx = pcb_trace(f, cfg.host_rx_loss_db, nyq) if host_rx_ch is None else host_rx_ch.sdd21(f)
         end = (lambda ff: pcb_trace(ff, cfg.end_loss_db, nyq) ** 2) if cfg.end_loss_db > 0 else None
         if hasattr(channel, "_log"):
             cable = channel.sdd21(f, length_m, end_db_at=end)
         else:
             cable = channel.sdd21(f, length_m) * (end(f) if end else 1.0)
-        self.delay = channel.delay_s(length_m)
+        self.delay = channel.delay_s(length_m) + sum(h.delay_s() for h in host_channels if h is not None)
         self.pre = tx * host_tx * cable
-        self.post = pcb_trace(f, cfg.host_rx_loss_db, nyq) * butterworth4(f, cfg.rx_bw_ratio * cfg.baud)
+        self.post = host_rx * butterworth4(f, cfg.rx_bw_ratio * cfg.baud)
         self.rx_filter = butterworth4(f, cfg.rx_bw_ratio * cfg.baud)
         self.xt_pre = [tx * host_tx * x.sdd21(f) for x in crosstalk_channels]
         self.xt_delay = [x.delay_s() for x in crosstalk_channels]
@@ -245,7 +248,7 @@ def simulate_link(channel, cfg: LinkConfig, length_m: float | None = None, mode:
                   ctle_setting: tuple[float, float] | None = None, pattern: str = "random",
                   pattern_file: str | None = None, seed: int = 1, crosstalk_channels: tuple = (),
                   ideal: bool = False, power: PowerModel | None = None, eye_path: str | None = None,
-                  with_eye_width: bool = True) -> LinkResult:
+                  with_eye_width: bool = True, host_channels: tuple = (None, None)) -> LinkResult:
     """Simulate the link at ``length_m`` and return a ``LinkResult``.
 
     ``mode`` 'stat' gives the statistical answer; 'time' counts errors over ``n_symbols``
@@ -257,7 +260,7 @@ def simulate_link(channel, cfg: LinkConfig, length_m: float | None = None, mode:
     if n_symbols <= 0:
         raise InputError(f"--symbols {n_symbols} must be > 0")
     pat = get_pattern(pattern, pattern_file)
-    model = LinkModel(channel, cfg, length_m, crosstalk_channels, ideal)
+    model = LinkModel(channel, cfg, length_m, crosstalk_channels, ideal, host_channels)
     eq = model.equalize(ctle_setting, noise_rms)
     stat = stat_ber(eq.equalized, eq.main, eq.sigma, cfg.target_ber, cfg.der0, eq.dd_amplitude,
                     eq.crosstalk, cfg.dfe_tap)

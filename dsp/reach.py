@@ -43,8 +43,8 @@ class ReachResult:
         return out
 
 
-def _evaluate(channel, cfg: LinkConfig, length_m: float, xt: tuple):
-    model = LinkModel(channel, cfg, length_m, xt)
+def _evaluate(channel, cfg: LinkConfig, length_m: float, xt: tuple, hosts: tuple):
+    model = LinkModel(channel, cfg, length_m, xt, host_channels=hosts)
     eq = model.equalize()
     stat = stat_ber(eq.equalized, eq.main, eq.sigma, cfg.target_ber, cfg.der0, eq.dd_amplitude,
                     eq.crosstalk, cfg.dfe_tap)
@@ -53,7 +53,7 @@ def _evaluate(channel, cfg: LinkConfig, length_m: float, xt: tuple):
 
 def find_reach(channel, cfg: LinkConfig, required_m: float = 3.0, stretch_m: float = 5.0,
                max_m: float = 20.0, resolution_m: float = 0.01, crosstalk_channels: tuple = (),
-               power: PowerModel | None = None) -> ReachResult:
+               power: PowerModel | None = None, host_channels: tuple = (None, None)) -> ReachResult:
     """Search the reach of ``channel`` (any length-scalable channel) under ``cfg``."""
     if not 0 < required_m <= max_m:
         raise InputError(f"required length {required_m} m must be in (0, {max_m}] m")
@@ -65,12 +65,12 @@ def find_reach(channel, cfg: LinkConfig, required_m: float = 3.0, stretch_m: flo
         nonlocal evaluations
         evaluations += 1
         try:
-            stat, _ = _evaluate(channel, cfg, length, crosstalk_channels)
+            stat, _ = _evaluate(channel, cfg, length, crosstalk_channels, host_channels)
         except InputError:
             return False
         return stat.ber <= cfg.target_ber
 
-    stat_req, eq_req = _evaluate(channel, cfg, required_m, crosstalk_channels)
+    stat_req, eq_req = _evaluate(channel, cfg, required_m, crosstalk_channels, host_channels)
     evaluations += 1
     if stat_req.ber <= cfg.target_ber:
         lo, hi = required_m, required_m * 1.5

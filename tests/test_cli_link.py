@@ -91,3 +91,16 @@ def test_link_oversampled_mode_with_prbs():
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["mode"] == "time-os" and data["symbols"] >= 300_000 and data["errors"] > 0
+
+
+def test_link_host_channels_from_files_and_tx_ffe():
+    host = str(TOUCHSTONE / "DPO_4in_Meg7_THRU.s4p")
+    base = json.loads(run("link", "--awg", "26", "--length-m", "2", "--baud", "53.125G", "--json").stdout)
+    proc = run("link", "--awg", "26", "--length-m", "2", "--baud", "53.125G", "--host-tx-file", host,
+               "--host-rx-file", host, "--tx-ffe", "0,-0.1,0.8,-0.1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["config"]["extra"]["host_tx_file"] == host and data["config"]["tx_ffe"] == [0, -0.1, 0.8, -0.1]
+    assert data["com_db"] < base["com_db"] - 1.0  # two 12 dB backplane hosts cost margin
+    bad = run("link", "--awg", "26", "--tx-ffe", "0,-0.5,1,0")
+    assert bad.returncode == 2 and "802.3dj limits" in bad.stderr
