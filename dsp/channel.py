@@ -85,7 +85,7 @@ class MeasuredChannel:
     usable_hz: float
     length_m: float | None = None
     name: str = ""
-    _log: np.ndarray = field(default=None, repr=False)
+    log_sdd21: np.ndarray = field(default=None, repr=False)  # ln|SDD21| + j unwrapped residual phase
 
     port_map: PortMap | None = None
 
@@ -134,7 +134,7 @@ class MeasuredChannel:
         f = np.asarray(freq_hz, dtype=float)
         top = self.usable_hz
         inside = self.freq_hz <= top
-        fd, logd = self.freq_hz[inside], self._log[inside]
+        fd, logd = self.freq_hz[inside], self.log_sdd21[inside]
         if end_db_at is not None and scale != 1.0:
             ends = end_db_at(fd)
             logd = logd - (np.log(np.abs(ends)) + 1j * np.unwrap(np.angle(ends)))

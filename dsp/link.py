@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from accbench.errors import InputError
+from dsp.channel import MeasuredChannel
 from dsp.ffe import SYMBOL_VARIANCE, ffe_taps
 from dsp.filters import bessel_thomson, butterworth4, ctle, pcb_trace
 from dsp.linkconfig import LinkConfig
@@ -100,7 +101,7 @@ class LinkModel:
         host_tx = pcb_trace(f, cfg.host_tx_loss_db, nyq) if host_tx_ch is None else host_tx_ch.sdd21(f)
         host_rx = pcb_trace(f, cfg.host_rx_loss_db, nyq) if host_rx_ch is None else host_rx_ch.sdd21(f)
         end = (lambda ff: pcb_trace(ff, cfg.end_loss_db, nyq) ** 2) if cfg.end_loss_db > 0 else None
-        if hasattr(channel, "_log"):
+        if isinstance(channel, MeasuredChannel):
             cable = channel.sdd21(f, length_m, end_db_at=end)
         else:
             cable = channel.sdd21(f, length_m) * (end(f) if end else 1.0)

@@ -11,8 +11,6 @@ import numpy as np
 
 from accbench.errors import InputError
 
-BAUD_PRESETS = {"53.125G": 53.125e9, "106.25G": 106.25e9}
-
 
 @dataclass(frozen=True)
 class LinkConfig:

@@ -143,11 +143,10 @@ def _ber_kernel(channel, ffe, cursor, dfe_tap, sigma, n_chunks, chunk, seed, kin
     return sym_err.sum(), bit_err.sum()
 
 
-def _chunking(n_symbols: int, chunk: int, pattern: Pattern | None):
+def _chunking(n_symbols: int, chunk: int, pattern: Pattern):
     """(n_chunks, chunk, source kind, LFSR state at each chunk start, table) for a run."""
     n_chunks = max(1, -(-n_symbols // chunk))
     chunk = -(-n_symbols // n_chunks)
-    pattern = pattern or Pattern("random")
     kind = 0 if pattern.order == 0 and pattern.table is None else (1 if pattern.table is None else 2)
     states = np.zeros(n_chunks, dtype=np.int64)
     table = np.zeros(1, dtype=np.int8) if pattern.table is None else pattern.table.astype(np.int8)
