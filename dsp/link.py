@@ -112,8 +112,8 @@ class LinkModel:
         self.xt_pre = [tx * host_tx * x.sdd21(f) for x in crosstalk_channels]
         self.xt_delay = [x.delay_s() for x in crosstalk_channels]
 
-    def _noise_psd(self, h_ctle: np.ndarray) -> np.ndarray:
-        """One-sided noise PSD (normalised to peak amplitude^2, per Hz) at the FFE input."""
+    def _noise_psd(self, h_ctle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One-sided noise PSDs (host RX, redriver; per Hz, peak amplitude 1) at the FFE input."""
         scale = 1e-9 / self.cfg.tx_amplitude_v**2
         rx = self.cfg.eta0_v2_per_ghz * scale * np.abs(self.rx_filter) ** 2
         acc = self.cfg.acc_eta_v2_per_ghz * scale * np.abs(h_ctle * self.post) ** 2
@@ -163,7 +163,7 @@ class LinkModel:
         snr, g, g2, taps, cur, eq, d, parts, i = best
         slopes_eq = np.convolve(cur.slopes, taps)
         dd = 0.0 if noise_rms is not None else cfg.a_dd_ui * float(np.sqrt(np.sum(slopes_eq**2)))
-        xt = self._crosstalk(h_ctle[i], taps, cur.phase)
+        xt = self._crosstalk(h_ctle[i], taps)
         return Equalized(g, g2, taps, cur, eq, d, float(np.sqrt(sum(v**2 for v in parts.values()))),
                          parts, dd, float(10 * np.log10(snr)), pulses[i], xt)
 
@@ -192,7 +192,11 @@ class LinkModel:
             "rj": float(cfg.sigma_rj_ui * np.sqrt(np.sum(slopes_eq**2))),
         }
 
-    def _crosstalk(self, h_ctle, taps, phase) -> list:
+    def _crosstalk(self, h_ctle, taps) -> list:
+        """Symbol-spaced responses of the aggressors through the chosen EQ, at their worst phase.
+
+        Aggressors launch like the victim (same amplitude, TX filter and FFE, host TX channel).
+        """
         out = []
         cfg = self.cfg
         for pre, delay in zip(self.xt_pre, self.xt_delay, strict=True):
