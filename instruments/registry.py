@@ -1,0 +1,74 @@
+"""Open a VISA resource and pick the driver of the model's dialect from ``*IDN?``."""
+
+from __future__ import annotations
+
+import re
+
+from accbench.errors import ConnectionLost, InputError, InstrumentError
+from instruments.base import Identity, Instrument
+
+
+def _drivers() -> list[type[Instrument]]:
+    from instruments.power import KeysightN6705C
+    from instruments.vna import KeysightPna, RsZna
+
+    drivers: list[type[Instrument]] = [KeysightPna, RsZna, KeysightN6705C]
+    try:
+        from instruments.bert import AnritsuMP1900A, KeysightM8040A
+
+        drivers += [KeysightM8040A, AnritsuMP1900A]
+    except ImportError:  # pragma: no cover - BERT drivers are optional until present
+        pass
+    return drivers
+
+
+def supported_models() -> dict[str, list[str]]:
+    """Dialect name -> model patterns, for messages and ``accbench identify``."""
+    return {d.DIALECT: list(d.MODELS) for d in _drivers()}
+
+
+def driver_for(identity: Identity, dialect: str | None = None, kind: str | None = None) -> type[Instrument]:
+    """The driver class for ``identity`` (or the named ``dialect``); unknown models are an error."""
+    drivers = _drivers()
+    if dialect:
+        for d in drivers:
+            if d.DIALECT.lower() == dialect.lower():
+                return d
+        raise InputError(f"unknown dialect {dialect!r}; use one of {', '.join(d.DIALECT for d in drivers)}")
+    for d in drivers:
+        if any(re.search(p, identity.model, re.IGNORECASE) for p in d.MODELS):
+            if kind and d.KIND != kind:
+                raise InstrumentError(f"{identity.maker} {identity.model} is a {d.KIND}, not a {kind}")
+            return d
+    models = "; ".join(f"{d.DIALECT}: {', '.join(d.MODELS)}" for d in drivers)
+    raise InstrumentError(f"unsupported model {identity.maker} {identity.model}; supported: {models} "
+                          "(or force one with --dialect)")
+
+
+def open_resource(resource: str, backend: str = ""):
+    """Open ``resource`` with the pyvisa backend (``''`` system VISA, ``'@py'`` pyvisa-py, a sim backend)."""
+    import pyvisa
+
+    try:
+        manager = pyvisa.ResourceManager(backend) if backend else pyvisa.ResourceManager()
+    except (OSError, ValueError) as exc:
+        raise InputError(f"VISA backend {backend or 'system'!r} is not available ({exc}); try --backend @py") from exc
+    try:
+        handle = manager.open_resource(resource)
+    except Exception as exc:
+        raise ConnectionLost(f"cannot open {resource}: {exc}; check the address and that the instrument is on") \
+            from exc
+    if "SOCKET" in resource.upper():
+        handle.read_termination = "\n"
+        handle.write_termination = "\n"
+    return handle
+
+
+def open_instrument(resource: str, backend: str = "", dialect: str | None = None, kind: str | None = None,
+                    log: bool = False, timeout_s: float = 10.0) -> Instrument:
+    """Open, identify and wrap an instrument in the driver of its dialect."""
+    handle = open_resource(resource, backend)
+    probe = Instrument(handle, timeout_s=timeout_s)
+    identity = probe.identity
+    cls = driver_for(identity, dialect, kind)
+    return cls(handle, identity, opener=lambda: open_resource(resource, backend), log=log, timeout_s=timeout_s)

@@ -1,0 +1,170 @@
+"""4-port VNA drivers returning scikit-rf Networks: Keysight PNA/PNA-X/E5080B and R&S ZNA dialects.
+
+Keysight (``CALCulate:MEASure:DATA``): ``SENS1:FREQ:STAR/STOP``, ``SENS1:SWE:POIN``,
+``SENS1:BWID``, ``SOUR1:POW``; ``CALC1:MEAS<n>:DEF "Sij"`` for the 16 parameters;
+``SENS1:SWE:MODE SING`` (or ``GRO`` with ``SENS1:SWE:GRO:COUN`` when averaging) then ``*OPC?``
+with a timeout from ``SENS1:SWE:TIME?``; ``FORM:DATA REAL,64`` + ``FORM:BORD SWAP``;
+frequencies from ``SENS1:X?``, data from ``CALC1:MEAS<n>:DATA:SDATA?``.
+R&S ZNA: ``CALC1:PAR:SDEF 'Trc<ij>','Sij'``; ``INIT1:CONT OFF``, ``INIT1:IMM``, ``*OPC?``;
+``FORM REAL,64`` + ``FORM:BORD SWAP``; per trace ``CALC1:PAR:SEL`` then ``CALC1:DATA? SDAT``;
+stimulus from ``CALC1:DATA:STIM?``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import skrf as rf
+
+from accbench.errors import InputError
+from instruments.base import Instrument, MeasurementInfo, control, in_range
+
+PARAMS = [(i, j) for i in range(1, 5) for j in range(1, 5)]
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """What to sweep: Hz, points, IF bandwidth (Hz), source power (dBm), averages."""
+
+    start_hz: float = 10e6
+    stop_hz: float = 50e9
+    points: int = 5001
+    ifbw_hz: float = 1e3
+    power_dbm: float | None = None
+    averages: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0 < self.start_hz < self.stop_hz:
+            raise InputError(f"sweep {self.start_hz:g}..{self.stop_hz:g} Hz: need 0 < start < stop")
+        if not 2 <= self.points <= 100_001:
+            raise InputError(f"{self.points} points: use 2..100001")
+        if self.averages < 1:
+            raise InputError("averages must be >= 1")
+
+
+@dataclass
+class SparamResult:
+    """A measured 4-port with where it came from."""
+
+    network: rf.Network
+    info: MeasurementInfo
+
+    def to_touchstone(self, path: str | Path) -> Path:
+        p = Path(path)
+        net = self.network.copy()
+        ident = self.info.identity
+        net.comments = (f"measured by accbench on {ident.maker} {ident.model} s/n {ident.serial} fw {ident.firmware}\n"
+                        f"at {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(self.info.timestamp))}\n"
+                        + "\n".join(f"{k} = {v}" for k, v in self.info.settings.items()))
+        stem = p.with_suffix("")
+        net.write_touchstone(filename=stem.name, dir=str(stem.parent), form="ri")
+        return stem.with_suffix(".s4p")
+
+
+class Vna(Instrument):
+    """Shared parts of the VNA dialects."""
+
+    KIND = "vna"
+    channel = 1
+    start_hz = control("SENS{ch}:FREQ:STAR?", "SENS{ch}:FREQ:STAR {value:.12g}", "Start frequency (Hz).",
+                       in_range(1e3, 1.5e11, "start frequency", " Hz"))
+    stop_hz = control("SENS{ch}:FREQ:STOP?", "SENS{ch}:FREQ:STOP {value:.12g}", "Stop frequency (Hz).",
+                      in_range(1e3, 1.5e11, "stop frequency", " Hz"))
+    points = control("SENS{ch}:SWE:POIN?", "SENS{ch}:SWE:POIN {value:d}", "Sweep points.",
+                     lambda v: int(in_range(2, 100_001, "points")(v)), cast=lambda s: int(float(s)))
+    ifbw_hz = control("SENS{ch}:BWID?", "SENS{ch}:BWID {value:g}", "IF bandwidth (Hz).",
+                      in_range(1.0, 1e7, "IF bandwidth", " Hz"))
+    power_dbm = control("SOUR{ch}:POW?", "SOUR{ch}:POW {value:g}", "Source power (dBm).",
+                        in_range(-90.0, 20.0, "source power", " dBm"))
+    sweep_time_s = control("SENS{ch}:SWE:TIME?", "SENS{ch}:SWE:TIME {value:g}", "Sweep time (s).")
+
+    def _setup(self, s: SweepSettings) -> None:
+        self.start_hz = s.start_hz
+        self.stop_hz = s.stop_hz
+        self.points = s.points
+        self.ifbw_hz = s.ifbw_hz
+        if s.power_dbm is not None:
+            self.power_dbm = s.power_dbm
+
+    def _sweep_timeout_s(self, s: SweepSettings) -> float:
+        """Four source ports, each a sweep, times the averages, doubled, plus 5 s."""
+        return 2.0 * 4 * s.averages * max(self.sweep_time_s, 1e-3) + 5.0
+
+    def measure_sparams(self, settings: SweepSettings) -> SparamResult:
+        """Run one (averaged) 4-port sweep and return it as a scikit-rf Network (Hz)."""
+        freq, data = self._measure(settings)
+        s = np.empty((settings.points, 4, 4), dtype=complex)
+        for (i, j), values in zip(PARAMS, data, strict=True):
+            s[:, i - 1, j - 1] = values[0::2] + 1j * values[1::2]
+        network = rf.Network(frequency=rf.Frequency.from_f(freq, unit="Hz"), s=s, name=self.identity.model)
+        info = MeasurementInfo(self.identity, {"start_hz": settings.start_hz, "stop_hz": settings.stop_hz,
+                                               "points": settings.points, "ifbw_hz": settings.ifbw_hz,
+                                               "power_dbm": settings.power_dbm, "averages": settings.averages,
+                                               "dialect": self.DIALECT})
+        return SparamResult(network, info)
+
+    def _measure(self, s: SweepSettings) -> tuple[np.ndarray, list[np.ndarray]]:
+        raise NotImplementedError
+
+
+class KeysightPna(Vna):
+    """Keysight PNA / PNA-X (N52xx) and E5080B."""
+
+    DIALECT = "keysight-pna"
+    MODELS = (r"N52\d\d", r"E5080", r"N5247")
+
+    def _measure(self, s: SweepSettings) -> tuple[np.ndarray, list[np.ndarray]]:
+        self._setup(s)
+        self.configure("CALC1:PAR:DEL:ALL")
+        for n, (i, j) in enumerate(PARAMS, start=1):
+            self.configure(f'CALC1:MEAS{n}:DEF "S{i}{j}"', key=f"meas{n}")
+        if s.averages > 1:
+            self.configure(f"SENS1:AVER:COUN {s.averages}")
+            self.configure("SENS1:AVER ON")
+            self.configure(f"SENS1:SWE:GRO:COUN {s.averages}")
+        else:
+            self.configure("SENS1:AVER OFF")
+        self.configure("FORM:DATA REAL,64")
+        self.configure("FORM:BORD SWAP")
+        timeout = self._sweep_timeout_s(s)
+        self.write("SENS1:SWE:MODE GRO" if s.averages > 1 else "SENS1:SWE:MODE SING")
+        self.wait_opc(timeout, "4-port sweep")
+        self.check_errors("sweep")
+        freq = self.ask_binary("SENS1:X?", s.points)
+        data = [self.ask_binary(f"CALC1:MEAS{n}:DATA:SDATA?", 2 * s.points) for n in range(1, 17)]
+        return freq, data
+
+
+class RsZna(Vna):
+    """Rohde & Schwarz ZNA."""
+
+    DIALECT = "rs-zna"
+    MODELS = (r"ZNA",)
+
+    def _measure(self, s: SweepSettings) -> tuple[np.ndarray, list[np.ndarray]]:
+        self._setup(s)
+        self.configure("CALC1:PAR:DEL:ALL")
+        for i, j in PARAMS:
+            self.configure(f"CALC1:PAR:SDEF 'Trc{i}{j}','S{i}{j}'", key=f"trc{i}{j}")
+        self.configure("INIT1:CONT OFF")
+        if s.averages > 1:
+            self.configure(f"SENS1:AVER:COUN {s.averages}")
+            self.configure("SENS1:AVER ON")
+            self.configure(f"SENS1:SWE:COUN {s.averages}")
+        else:
+            self.configure("SENS1:AVER OFF")
+        self.configure("FORM REAL,64")
+        self.configure("FORM:BORD SWAP")
+        timeout = self._sweep_timeout_s(s)
+        self.write("INIT1:IMM")
+        self.wait_opc(timeout, "4-port sweep")
+        self.check_errors("sweep")
+        freq = self.ask_binary("CALC1:DATA:STIM?", s.points)
+        data = []
+        for i, j in PARAMS:
+            self.write(f"CALC1:PAR:SEL 'Trc{i}{j}'")
+            data.append(self.ask_binary("CALC1:DATA? SDAT", 2 * s.points))
+        return freq, data

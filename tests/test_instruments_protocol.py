@@ -1,0 +1,165 @@
+"""Driver protocol tests: the exact exchange of each dialect against a scripted peer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pyvisa.errors import VisaIOError
+
+from accbench.errors import ConnectionLost, InputError, InstrumentError, InstrumentTimeout
+from instruments.base import VI_ERROR_CONN_LOST, VI_ERROR_TMO, Identity, Instrument
+from instruments.power import KeysightN6705C
+from instruments.registry import driver_for
+from instruments.vna import PARAMS, KeysightPna, RsZna, SweepSettings
+
+from .scpi_scripted import NO_ERROR, ScriptedResource, block, configured
+
+PNA_ID = Identity("Keysight Technologies", "N5247B", "MY123", "A.15.10.06")
+ZNA_ID = Identity("Rohde-Schwarz", "ZNA43-4Port", "1332.4500K44/100123", "2.70")
+N6705_ID = Identity("Keysight Technologies", "N6705C", "MY56001234", "D.04.03")
+
+
+def test_idn_parsing_and_dialect_choice():
+    ident = Identity.parse("Keysight Technologies,E5080B,MY59100123,A.13.20.03\n")
+    assert ident.model == "E5080B" and ident.serial == "MY59100123" and ident.firmware == "A.13.20.03"
+    assert driver_for(ident) is KeysightPna
+    assert driver_for(ZNA_ID) is RsZna and driver_for(N6705_ID) is KeysightN6705C
+    with pytest.raises(InstrumentError, match="unsupported model .* supported: keysight-pna"):
+        driver_for(Identity("Tektronix", "DPO70000", "x", "1"))
+    assert driver_for(Identity("Acme", "X1", "", ""), dialect="rs-zna") is RsZna
+    with pytest.raises(InstrumentError, match="is a vna, not a power"):
+        driver_for(PNA_ID, kind="power")
+
+
+def test_error_queue_is_drained_and_raised_with_code():
+    res = ScriptedResource([("SENS1:FREQ:STAR 1e+12", None),
+                            ("SYST:ERR?", '-222,"Data out of range"'), ("SYST:ERR?", '+0,"No error"')])
+    vna = KeysightPna(res, PNA_ID)
+    with pytest.raises(InputError):
+        vna.start_hz = 1e12  # refused before it reaches the instrument (validator)
+    vna._settings.clear()
+    with pytest.raises(InstrumentError, match=r'-222, "Data out of range" after'):
+        vna.configure("SENS1:FREQ:STAR 1e+12")
+    assert res.finished()
+
+
+def test_timeout_names_the_operation_and_connection_loss_is_typed():
+    res = ScriptedResource([("*OPC?", VisaIOError(VI_ERROR_TMO))])
+    with pytest.raises(InstrumentTimeout, match="4-port sweep"):
+        KeysightPna(res, PNA_ID).wait_opc(3.0, "4-port sweep")
+    res = ScriptedResource([("MEAS:VOLT? (@1)", VisaIOError(VI_ERROR_CONN_LOST))])
+    with pytest.raises(ConnectionLost):
+        KeysightN6705C(res, N6705_ID).measure_voltage(1)
+
+
+def test_reconnect_reapplies_settings_and_retries():
+    first = ScriptedResource([*configured("SOUR:VOLT 3.3,(@1)"), ("MEAS:CURR? (@1)", VisaIOError(VI_ERROR_CONN_LOST))])
+    second = ScriptedResource([("SOUR:VOLT 3.3,(@1)", None), ("MEAS:CURR? (@1)", "+1.25E-01")])
+    supply = KeysightN6705C(first, N6705_ID, opener=lambda: second)
+    supply.reconnect = type(supply.reconnect)(attempts=1, pause_s=0.0)
+    supply.set_voltage(1, 3.3)
+    assert supply.measure_current(1) == pytest.approx(0.125)
+    assert first.closed and second.finished()
+
+
+def _pna_script(points: int, freq: np.ndarray, sparams: np.ndarray) -> list:
+    script = []
+    script += configured(f"SENS1:FREQ:STAR {freq[0]:.12g}")
+    script += configured(f"SENS1:FREQ:STOP {freq[-1]:.12g}")
+    script += configured(f"SENS1:SWE:POIN {points}")
+    script += configured("SENS1:BWID 1000")
+    script += configured("CALC1:PAR:DEL:ALL")
+    for n, (i, j) in enumerate(PARAMS, start=1):
+        script += configured(f'CALC1:MEAS{n}:DEF "S{i}{j}"')
+    script += configured("SENS1:AVER OFF")
+    script += configured("FORM:DATA REAL,64")
+    script += configured("FORM:BORD SWAP")
+    script += [("SENS1:SWE:TIME?", "+1.2E-01"), ("SENS1:SWE:MODE SING", None), ("*OPC?", "1"), NO_ERROR]
+    script += [("SENS1:X?", block(freq))]
+    for n, (i, j) in enumerate(PARAMS, start=1):
+        inter = np.empty(2 * points)
+        inter[0::2] = sparams[:, i - 1, j - 1].real
+        inter[1::2] = sparams[:, i - 1, j - 1].imag
+        script.append((f"CALC1:MEAS{n}:DATA:SDATA?", block(inter)))
+    return script
+
+
+def test_pna_four_port_sweep_exchange_and_network():
+    points = 11
+    freq = np.linspace(10e6, 50e9, points)
+    rng = np.random.default_rng(0)
+    sparams = rng.normal(size=(points, 4, 4)) + 1j * rng.normal(size=(points, 4, 4))
+    res = ScriptedResource(_pna_script(points, freq, sparams))
+    result = KeysightPna(res, PNA_ID).measure_sparams(SweepSettings(freq[0], freq[-1], points, 1000))
+    assert res.finished()
+    np.testing.assert_array_equal(result.network.f, freq)
+    np.testing.assert_array_equal(result.network.s, sparams)
+    assert result.info.identity.serial == "MY123"
+
+
+def test_truncated_block_is_an_error_never_a_short_array():
+    points = 5
+    freq = np.linspace(1e9, 2e9, points)
+    script = _pna_script(points, freq, np.zeros((points, 4, 4), dtype=complex))
+    index = next(k for k, (sent, _) in enumerate(script) if sent == "SENS1:X?")
+    script[index] = ("SENS1:X?", block(freq[:3]))  # a well-formed block, but too short
+    res = ScriptedResource(script)
+    with pytest.raises(InstrumentError, match="returned 3 values, expected 5"):
+        KeysightPna(res, PNA_ID).measure_sparams(SweepSettings(freq[0], freq[-1], points, 1000))
+    cut = block(freq)[:-9]  # header promises more bytes than arrive
+    res2 = ScriptedResource([("SENS1:X?", cut)])
+    with pytest.raises(InstrumentError):
+        KeysightPna(res2, PNA_ID).ask_binary("SENS1:X?", points)
+
+
+def test_zna_sweep_exchange():
+    points = 4
+    freq = np.linspace(1e9, 4e9, points)
+    script = []
+    for cmd in (f"SENS1:FREQ:STAR {freq[0]:.12g}", f"SENS1:FREQ:STOP {freq[-1]:.12g}", f"SENS1:SWE:POIN {points}",
+                "SENS1:BWID 100", "SOUR1:POW -10", "CALC1:PAR:DEL:ALL"):
+        script += configured(cmd)
+    for i, j in PARAMS:
+        script += configured(f"CALC1:PAR:SDEF 'Trc{i}{j}','S{i}{j}'")
+    for cmd in ("INIT1:CONT OFF", "SENS1:AVER:COUN 4", "SENS1:AVER ON", "SENS1:SWE:COUN 4", "FORM REAL,64",
+                "FORM:BORD SWAP"):
+        script += configured(cmd)
+    script += [("SENS1:SWE:TIME?", "0.05"), ("INIT1:IMM", None), ("*OPC?", "1"), NO_ERROR,
+               ("CALC1:DATA:STIM?", block(freq))]
+    for k, (i, j) in enumerate(PARAMS):
+        script += [(f"CALC1:PAR:SEL 'Trc{i}{j}'", None), ("CALC1:DATA? SDAT", block(np.full(2 * points, k)))]
+    res = ScriptedResource(script)
+    result = RsZna(res, ZNA_ID).measure_sparams(SweepSettings(freq[0], freq[-1], points, 100, -10.0, 4))
+    assert res.finished()
+    assert result.network.s[0, 3, 3] == 15 + 15j and result.network.s[0, 0, 1] == 1 + 1j
+
+
+def test_n6705_power_up_and_measure():
+    script = []
+    for ch in (1, 2):
+        script += configured(f"SOUR:VOLT 3.3,(@{ch})") + configured(f"SOUR:CURR:LIM 2,(@{ch})")
+    script += configured("OUTP ON,(@1)") + configured("OUTP ON,(@2)")
+    script += [("MEAS:VOLT? (@1)", "+3.29900E+00"), ("MEAS:CURR? (@1)", "+6.00000E-01"),
+               ("MEAS:VOLT? (@2)", "+3.30100E+00"), ("MEAS:CURR? (@2)", "+5.00000E-01")]
+    res = ScriptedResource(script)
+    supply = KeysightN6705C(res, N6705_ID)
+    supply.power_up([1, 2], 3.3)
+    reading = supply.measure([1, 2])
+    assert res.finished()
+    assert reading.total_w == pytest.approx(3.299 * 0.6 + 3.301 * 0.5)
+    assert reading.to_dict()["channels"][0] == {"channel": 1, "volts": 3.299, "amps": 0.6, "watts": 3.299 * 0.6}
+    with pytest.raises(InputError, match="channels 1..4"):
+        supply.measure_voltage(5)
+
+
+def test_n6705_array_capture_averages():
+    script = configured("SENS:SWE:POIN 4,(@1)") + configured("SENS:SWE:TINT 0.001,(@1)")
+    script += [("MEAS:ARR:VOLT? (@1)", "3.3,3.3,3.3,3.3"), ("MEAS:ARR:CURR? (@1)", "1.0,1.2,0.8,1.0")]
+    res = ScriptedResource(script)
+    rail = KeysightN6705C(res, N6705_ID).capture(1, points=4)
+    assert rail.watts == pytest.approx(3.3) and res.finished()
+
+
+def test_base_instrument_identity_query():
+    res = ScriptedResource([("*IDN?", "Rohde-Schwarz,ZNA26-4Port,1332,2.70")])
+    assert Instrument(res).identity.model == "ZNA26-4Port"
