@@ -165,7 +165,13 @@ class Instrument:
             return ConnectionLost(f"{self.DIALECT}: connection lost during '{operation}'; check the link")
         return InstrumentError(f"{self.DIALECT}: '{operation}' failed: {exc}")
 
-    def _call(self, operation: str, func: Callable[[], Any]) -> Any:
+    def _call(self, operation: str, func: Callable[[], Any], recover_timeout: bool = True) -> Any:
+        """Run one transport operation, mapping errors; recover a lost link within the policy.
+
+        A peer that vanished often shows as a timeout rather than a reset, so a timeout of a
+        short exchange is also recovered (reopen, re-apply, retry); a long wait (``*OPC?``)
+        is not, because the instrument may simply still be busy.
+        """
         attempts = 0
         while True:
             try:
@@ -174,8 +180,9 @@ class Instrument:
                 raise
             except Exception as exc:  # pyvisa, socket and OS errors are mapped to typed ones
                 error = self._translate(exc, operation)
-                if not isinstance(error, ConnectionLost) or self.opener is None or \
-                        attempts >= self.reconnect.attempts:
+                recoverable = isinstance(error, ConnectionLost) or (
+                    recover_timeout and isinstance(error, InstrumentTimeout))
+                if not recoverable or self.opener is None or attempts >= self.reconnect.attempts:
                     raise error from exc
                 attempts += 1
                 self._reopen()
@@ -258,7 +265,7 @@ class Instrument:
         self.timeout_s = timeout_s
         self._set_timeout(timeout_s)
         try:
-            reply = self._call(operation, lambda: self.resource.query("*OPC?"))
+            reply = self._call(operation, lambda: self.resource.query("*OPC?"), recover_timeout=False)
         finally:
             self.timeout_s = previous
             self._set_timeout(previous)

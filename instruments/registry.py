@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from accbench.errors import ConnectionLost, InputError, InstrumentError
+from accbench.errors import ConnectionLost, InputError, InstrumentError, InstrumentTimeout
 from instruments.base import Identity, Instrument
 
 
@@ -69,6 +69,11 @@ def open_instrument(resource: str, backend: str = "", dialect: str | None = None
     """Open, identify and wrap an instrument in the driver of its dialect."""
     handle = open_resource(resource, backend)
     probe = Instrument(handle, timeout_s=timeout_s)
-    identity = probe.identity
+    try:
+        identity = probe.identity
+    except (ConnectionLost, InstrumentTimeout) as exc:
+        probe.close()
+        raise ConnectionLost(f"cannot reach {resource}: no answer to *IDN? ({exc}); check the address, "
+                             "the backend and that the instrument is on") from exc
     cls = driver_for(identity, dialect, kind)
     return cls(handle, identity, opener=lambda: open_resource(resource, backend), log=log, timeout_s=timeout_s)
