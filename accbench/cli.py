@@ -327,6 +327,102 @@ def reach(file, required_m, stretch_m, as_json, **kw) -> None:
         print_reach(result)
 
 
+def resource_options(func):
+    """VISA resource, backend and dialect options of the bench commands."""
+    options = [
+        click.option("--resource", required=True, help="VISA resource, e.g. TCPIP::192.168.0.10::hislip0::INSTR."),
+        click.option("--backend", default="", help="pyvisa backend: '' (system VISA), '@py' (pyvisa-py), ..."),
+        click.option("--dialect", default=None, help="Force a dialect instead of choosing it from *IDN?."),
+        click.option("--timeout-s", type=float, default=10.0, show_default=True, help="Default I/O timeout."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@resource_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def identify(resource, backend, dialect, timeout_s, as_json) -> None:
+    """Print the parsed *IDN? of an instrument and the dialect chosen for it."""
+    from instruments import open_instrument
+
+    inst = open_instrument(resource, backend, dialect, timeout_s=timeout_s)
+    try:
+        data = {"resource": resource, "idn": inst.identity.to_dict(), "dialect": inst.DIALECT, "kind": inst.KIND}
+    finally:
+        inst.close()
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        ident = data["idn"]
+        click.echo(f"{ident['maker']} {ident['model']} s/n {ident['serial']} fw {ident['firmware']}: "
+                   f"{data['kind']} dialect {data['dialect']}")
+
+
+@cli.group()
+def measure() -> None:
+    """One-off bench measurements with real (or simulated) instruments."""
+
+
+@measure.command("sparams")
+@resource_options
+@click.option("--start", default="10M", show_default=True, callback=_si("Hz", "start"))
+@click.option("--stop", default="50G", show_default=True, callback=_si("Hz", "stop"))
+@click.option("--points", type=int, default=5001, show_default=True)
+@click.option("--ifbw", default="1k", show_default=True, callback=_si("Hz", "IF bandwidth"))
+@click.option("--power-dbm", type=float, default=None, help="Source power (dBm).")
+@click.option("--averages", type=int, default=1, show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Touchstone to write (.s4p).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def measure_sparams(resource, backend, dialect, timeout_s, start, stop, points, ifbw, power_dbm, averages,
+                    output, as_json) -> None:
+    """Sweep the 4-port S-parameters of a cable and write them as Touchstone."""
+    from instruments import open_instrument
+    from instruments.vna import SweepSettings
+
+    settings = SweepSettings(start, stop, points, ifbw, power_dbm, averages)
+    vna = open_instrument(resource, backend, dialect, kind="vna", timeout_s=timeout_s)
+    try:
+        result = vna.measure_sparams(settings)
+    finally:
+        vna.close()
+    path = result.to_touchstone(output)
+    data = {"file": str(path), "idn": result.info.identity.to_dict(), "points": points, "start_hz": start,
+            "stop_hz": stop, "ifbw_hz": ifbw, "averages": averages, "dialect": vna.DIALECT}
+    click.echo(json.dumps(data, indent=2) if as_json else f"wrote {path} ({points} points, {vna.DIALECT})")
+
+
+@measure.command("power")
+@resource_options
+@click.option("--channels", default="1", show_default=True, help="Rails, e.g. 1,2.")
+@click.option("--volts", type=float, default=None, help="Set every rail to this voltage and switch it on first.")
+@click.option("--current-limit", type=float, default=2.0, show_default=True, help="Current limit (A) with --volts.")
+@click.option("--points", type=int, default=0, show_default=True, help="Average an array capture of N points.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def measure_power(resource, backend, dialect, timeout_s, channels, volts, current_limit, points, as_json) -> None:
+    """Volts, amps and watts of the cable's supply rails (DC power analyzer)."""
+    from instruments import open_instrument
+
+    try:
+        rails = [int(c) for c in channels.split(",")]
+    except ValueError as exc:
+        raise InputError(f"--channels {channels!r}: give rail numbers, e.g. 1,2") from exc
+    supply = open_instrument(resource, backend, dialect, kind="power", timeout_s=timeout_s)
+    try:
+        if volts is not None:
+            supply.power_up(rails, volts, current_limit)
+        reading = supply.measure(rails, points)
+    finally:
+        supply.close()
+    if as_json:
+        click.echo(json.dumps(reading.to_dict(), indent=2))
+    else:
+        for rail in reading.channels:
+            click.echo(f"rail {rail.channel}: {rail.volts:.4f} V  {rail.amps:.4f} A  {rail.watts:.4f} W")
+        click.echo(f"total: {reading.total_w:.4f} W")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, mapping user errors to one line and exit status 2."""
     try:

@@ -75,5 +75,9 @@ def open_instrument(resource: str, backend: str = "", dialect: str | None = None
         probe.close()
         raise ConnectionLost(f"cannot reach {resource}: no answer to *IDN? ({exc}); check the address, "
                              "the backend and that the instrument is on") from exc
-    cls = driver_for(identity, dialect, kind)
+    try:
+        cls = driver_for(identity, dialect, kind)
+    except Exception:
+        probe.close()
+        raise
     return cls(handle, identity, opener=lambda: open_resource(resource, backend), log=log, timeout_s=timeout_s)

@@ -163,3 +163,17 @@ def test_n6705_array_capture_averages():
 def test_base_instrument_identity_query():
     res = ScriptedResource([("*IDN?", "Rohde-Schwarz,ZNA26-4Port,1332,2.70")])
     assert Instrument(res).identity.model == "ZNA26-4Port"
+
+
+def test_ber_confidence_bounds_against_closed_forms():
+    import math
+
+    from instruments.confidence import ber_upper_bound, bits_needed
+
+    assert ber_upper_bound(0, 1e12) == pytest.approx(-math.log(0.05) / 1e12, rel=1e-9)  # 2.996 / N
+    assert bits_needed(1e-12) == pytest.approx(2.995732e12, rel=1e-6)
+    # with k errors the bound exceeds the point estimate and tends to it for many errors
+    assert ber_upper_bound(10, 1e10) > 10 / 1e10
+    assert ber_upper_bound(10_000, 1e10) == pytest.approx(1e-6, rel=0.03)
+    with pytest.raises(InputError):
+        ber_upper_bound(1, 0)
