@@ -251,7 +251,7 @@ class Instrument:
         if found:
             listed = "; ".join(f"{c}, \"{t}\"" for c, t in found)
             where = f" after '{after}'" if after else ""
-            raise InstrumentError(f"{self.DIALECT} reported {listed}{where}", ) from None
+            raise InstrumentError(f"{self.DIALECT} reported {listed}{where}")
 
     def configure(self, command: str, key: str | None = None) -> None:
         """Write a setting, drain the error queue, remember it for re-application after a reconnect."""

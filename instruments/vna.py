@@ -89,6 +89,22 @@ class Vna(Instrument):
         if s.power_dbm is not None:
             self.power_dbm = s.power_dbm
 
+    def _averaging(self, s: SweepSettings, sweep_count_cmd: str) -> None:
+        """Averaging on (count, and sweeps per trigger with the dialect's command) or off."""
+        if s.averages > 1:
+            self.configure(f"SENS1:AVER:COUN {s.averages}")
+            self.configure("SENS1:AVER ON")
+            self.configure(f"{sweep_count_cmd} {s.averages}")
+        else:
+            self.configure("SENS1:AVER OFF")
+
+    def _sweep(self, s: SweepSettings, trigger_cmd: str) -> None:
+        """Trigger the sweep and wait for it with a timeout sized from the sweep time."""
+        timeout = self._sweep_timeout_s(s)
+        self.write(trigger_cmd)
+        self.wait_opc(timeout, "4-port sweep")
+        self.check_errors("sweep")
+
     def _sweep_timeout_s(self, s: SweepSettings) -> float:
         """Four source ports, each a sweep, times the averages, doubled, plus 5 s."""
         return 2.0 * 4 * s.averages * max(self.sweep_time_s, 1e-3) + 5.0
@@ -121,18 +137,10 @@ class KeysightPna(Vna):
         self.configure("CALC1:PAR:DEL:ALL")
         for n, (i, j) in enumerate(PARAMS, start=1):
             self.configure(f'CALC1:MEAS{n}:DEF "S{i}{j}"', key=f"meas{n}")
-        if s.averages > 1:
-            self.configure(f"SENS1:AVER:COUN {s.averages}")
-            self.configure("SENS1:AVER ON")
-            self.configure(f"SENS1:SWE:GRO:COUN {s.averages}")
-        else:
-            self.configure("SENS1:AVER OFF")
+        self._averaging(s, "SENS1:SWE:GRO:COUN")
         self.configure("FORM:DATA REAL,64")
         self.configure("FORM:BORD SWAP")
-        timeout = self._sweep_timeout_s(s)
-        self.write("SENS1:SWE:MODE GRO" if s.averages > 1 else "SENS1:SWE:MODE SING")
-        self.wait_opc(timeout, "4-port sweep")
-        self.check_errors("sweep")
+        self._sweep(s, "SENS1:SWE:MODE GRO" if s.averages > 1 else "SENS1:SWE:MODE SING")
         freq = self.ask_binary("SENS1:X?", s.points)
         data = [self.ask_binary(f"CALC1:MEAS{n}:DATA:SDATA?", 2 * s.points) for n in range(1, 17)]
         return freq, data
@@ -150,18 +158,10 @@ class RsZna(Vna):
         for i, j in PARAMS:
             self.configure(f"CALC1:PAR:SDEF 'Trc{i}{j}','S{i}{j}'", key=f"trc{i}{j}")
         self.configure("INIT1:CONT OFF")
-        if s.averages > 1:
-            self.configure(f"SENS1:AVER:COUN {s.averages}")
-            self.configure("SENS1:AVER ON")
-            self.configure(f"SENS1:SWE:COUN {s.averages}")
-        else:
-            self.configure("SENS1:AVER OFF")
+        self._averaging(s, "SENS1:SWE:COUN")
         self.configure("FORM REAL,64")
         self.configure("FORM:BORD SWAP")
-        timeout = self._sweep_timeout_s(s)
-        self.write("INIT1:IMM")
-        self.wait_opc(timeout, "4-port sweep")
-        self.check_errors("sweep")
+        self._sweep(s, "INIT1:IMM")
         freq = self.ask_binary("CALC1:DATA:STIM?", s.points)
         data = []
         for i, j in PARAMS:

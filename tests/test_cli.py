@@ -19,6 +19,15 @@ JSON_KEYS = {"file", "baud", "nyquist_hz", "port_map", "il_db", "il_fitted_db", 
              "mask_margin_db", "icn_mv"}
 
 
+def assert_cli_error(proc: subprocess.CompletedProcess, needle: str) -> None:
+    """Bad input: exit 2 and one 'accbench: error:' line naming the problem, no traceback."""
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("accbench: error:") and needle in lines[0], lines[0]
+    assert "Traceback" not in proc.stderr
+
+
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "accbench", *args], capture_output=True, text=True, timeout=120)
 
@@ -75,12 +84,7 @@ def test_synth_then_analyze(tmp_path):
     ],
 )
 def test_bad_input_exit_2_one_line(args, needle, tmp_path):
-    proc = run(*args)
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("accbench: error:") and needle in lines[0]
-    assert "Traceback" not in proc.stderr
+    assert_cli_error(run(*args), needle)
 
 
 @pytest.mark.parametrize(

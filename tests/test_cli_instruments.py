@@ -10,7 +10,7 @@ import pytest
 from dsp import read_touchstone
 
 from .scpi_peer import ScpiPeer
-from .test_cli import run
+from .test_cli import assert_cli_error, run
 from .test_instruments_transport import FakeN6705, FakePna
 
 
@@ -49,10 +49,7 @@ def test_measure_sparams_writes_touchstone(tmp_path):
     ],
 )
 def test_bench_commands_bad_input_exit_2(args, needle):
-    proc = run(*args)
-    assert proc.returncode == 2, proc.stdout
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in proc.stderr
+    assert_cli_error(run(*args), needle)
 
 
 def test_wrong_kind_of_instrument_is_named():
