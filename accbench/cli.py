@@ -330,24 +330,44 @@ def reach(file, required_m, stretch_m, as_json, **kw) -> None:
 def resource_options(func):
     """VISA resource, backend and dialect options of the bench commands."""
     options = [
-        click.option("--resource", required=True, help="VISA resource, e.g. TCPIP::192.168.0.10::hislip0::INSTR."),
-        click.option("--backend", default="", help="pyvisa backend: '' (system VISA), '@py' (pyvisa-py), ..."),
+        click.option("--resource", default=None,
+                     help="VISA resource, e.g. TCPIP::192.168.0.10::hislip0::INSTR (default: the simulated bench)."),
+        click.option("--backend", default="", help="pyvisa backend: '' (system VISA), '@py' (pyvisa-py), '@accsim' "
+                                                   "(simulated bench; the default for its resources)."),
         click.option("--dialect", default=None, help="Force a dialect instead of choosing it from *IDN?."),
         click.option("--timeout-s", type=float, default=10.0, show_default=True, help="Default I/O timeout."),
+        click.option("--sim-dut", default=None,
+                     help="Simulated bench only: the connected cable, e.g. awg=26,length_m=3,carbon_mg_m2=80."),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
+def _open(kind: str | None, resource: str | None, backend: str, dialect: str | None, timeout_s: float,
+          sim_dut: str | None):
+    """Open the instrument (the in-process simulated bench when no resource is given)."""
+    from instruments import open_instrument
+    from sim_instruments.visa import RESOURCES, is_simulated
+
+    resource = resource or RESOURCES.get(kind or "vna")
+    if is_simulated(resource):
+        from sim_instruments.twin import SimBench, current_bench, parse_dut, set_bench
+
+        backend = backend or "@accsim"
+        if sim_dut:
+            set_bench(SimBench([parse_dut(sim_dut)], seed=current_bench().seed))
+    elif sim_dut:
+        raise InputError("--sim-dut applies to the simulated bench only; drop it or the --resource")
+    return open_instrument(resource, backend, dialect, kind=kind, timeout_s=timeout_s)
+
+
 @cli.command()
 @resource_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def identify(resource, backend, dialect, timeout_s, as_json) -> None:
+def identify(resource, backend, dialect, timeout_s, sim_dut, as_json) -> None:
     """Print the parsed *IDN? of an instrument and the dialect chosen for it."""
-    from instruments import open_instrument
-
-    inst = open_instrument(resource, backend, dialect, timeout_s=timeout_s)
+    inst = _open(None, resource, backend, dialect, timeout_s, sim_dut)
     try:
         data = {"resource": resource, "idn": inst.identity.to_dict(), "dialect": inst.DIALECT, "kind": inst.KIND}
     finally:
@@ -375,14 +395,13 @@ def measure() -> None:
 @click.option("--averages", type=int, default=1, show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Touchstone to write (.s4p).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def measure_sparams(resource, backend, dialect, timeout_s, start, stop, points, ifbw, power_dbm, averages,
+def measure_sparams(resource, backend, dialect, timeout_s, sim_dut, start, stop, points, ifbw, power_dbm, averages,
                     output, as_json) -> None:
     """Sweep the 4-port S-parameters of a cable and write them as Touchstone."""
-    from instruments import open_instrument
     from instruments.vna import SweepSettings
 
     settings = SweepSettings(start, stop, points, ifbw, power_dbm, averages)
-    vna = open_instrument(resource, backend, dialect, kind="vna", timeout_s=timeout_s)
+    vna = _open("vna", resource, backend, dialect, timeout_s, sim_dut)
     try:
         result = vna.measure_sparams(settings)
     finally:
@@ -393,6 +412,36 @@ def measure_sparams(resource, backend, dialect, timeout_s, start, stop, points, 
     click.echo(json.dumps(data, indent=2) if as_json else f"wrote {path} ({points} points, {vna.DIALECT})")
 
 
+@measure.command("ber")
+@resource_options
+@click.option("--baud", default="106.25G", show_default=True, callback=_si("Bd", "baud"), help="Symbol rate.")
+@click.option("--pattern", default="PRBS13Q", show_default=True, help="PRBS7..31, PRBS13Q, PRBS31Q or SSPRQ.")
+@click.option("--pattern-file", default=None, help="Pattern file on the instrument (SSPRQ).")
+@click.option("--seconds", type=float, default=10.0, show_default=True, help="Gate time (s).")
+@click.option("--confidence", type=float, default=0.95, show_default=True, help="Confidence of the BER bound.")
+@click.option("--no-gray", is_flag=True, help="Uncoded PAM4 mapping instead of Gray.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def measure_ber(resource, backend, dialect, timeout_s, sim_dut, baud, pattern, pattern_file, seconds, confidence,
+                no_gray, as_json) -> None:
+    """Gated PAM4 error count: bits, errors, symbols, BER, SER and the BER's upper confidence bound."""
+    from instruments.bert import BerSettings
+
+    settings = BerSettings(baud, pattern, seconds, not no_gray, pattern_file, confidence)
+    bert = _open("bert", resource, backend, dialect, timeout_s, sim_dut)
+    try:
+        result = bert.measure_ber(settings)
+    finally:
+        bert.close()
+    data = result.to_dict()
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    ser = "n/a" if result.ser is None else f"{result.ser:.3e}"
+    click.echo(f"{result.bits} bits, {result.errors} errors in {seconds:g} s ({bert.DIALECT})")
+    click.echo(f"BER {result.ber:.3e}  (<= {result.ber_upper:.3e} at {confidence:.0%})  SER {ser}"
+               + ("  SYNC LOST during the gate" if result.sync_lost else ""))
+
+
 @measure.command("power")
 @resource_options
 @click.option("--channels", default="1", show_default=True, help="Rails, e.g. 1,2.")
@@ -400,15 +449,14 @@ def measure_sparams(resource, backend, dialect, timeout_s, start, stop, points, 
 @click.option("--current-limit", type=float, default=2.0, show_default=True, help="Current limit (A) with --volts.")
 @click.option("--points", type=int, default=0, show_default=True, help="Average an array capture of N points.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def measure_power(resource, backend, dialect, timeout_s, channels, volts, current_limit, points, as_json) -> None:
+def measure_power(resource, backend, dialect, timeout_s, sim_dut, channels, volts, current_limit, points,
+                  as_json) -> None:
     """Volts, amps and watts of the cable's supply rails (DC power analyzer)."""
-    from instruments import open_instrument
-
     try:
         rails = [int(c) for c in channels.split(",")]
     except ValueError as exc:
         raise InputError(f"--channels {channels!r}: give rail numbers, e.g. 1,2") from exc
-    supply = open_instrument(resource, backend, dialect, kind="power", timeout_s=timeout_s)
+    supply = _open("power", resource, backend, dialect, timeout_s, sim_dut)
     try:
         if volts is not None:
             supply.power_up(rails, volts, current_limit)
@@ -421,6 +469,50 @@ def measure_power(resource, backend, dialect, timeout_s, channels, volts, curren
         for rail in reading.channels:
             click.echo(f"rail {rail.channel}: {rail.volts:.4f} V  {rail.amps:.4f} A  {rail.watts:.4f} W")
         click.echo(f"total: {reading.total_w:.4f} W")
+
+
+@cli.command("sim-server")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
+@click.option("--base-port", type=int, default=5025, show_default=True,
+              help="VNA port; the BERT listens on +1, the power analyzer on +2.")
+@click.option("--dut", "duts", multiple=True,
+              help="A simulated cable, e.g. serial=A1,awg=26,length_m=3,carbon_mg_m2=80 (repeat for several; "
+                   "select with SIM:DUT '<serial>').")
+@click.option("--faults", default="", help="Faults, e.g. vna.stall@3,bert.sync_loss,power.drop~0.05.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the noise, counts and faults.")
+@click.option("--vna-dialect", type=click.Choice(["keysight-pna", "rs-zna"]), default="keysight-pna",
+              show_default=True)
+@click.option("--bert-dialect", type=click.Choice(["keysight-m8040", "anritsu-mp1900"]), default="keysight-m8040",
+              show_default=True)
+def sim_server(host, base_port, duts, faults, seed, vna_dialect, bert_dialect) -> None:
+    """Serve the simulated VNA, BERT and power analyzer as SCPI sockets until SIGINT/SIGTERM."""
+    import signal
+    import threading
+
+    from sim_instruments.faults import FaultPlan
+    from sim_instruments.server import SimServer
+    from sim_instruments.twin import SimBench, parse_dut
+
+    if not 0 <= base_port <= 65533:
+        raise InputError(f"--base-port {base_port}: use 0..65533")
+    cables = [parse_dut(d) for d in duts] or None
+    bench = SimBench(cables, seed, FaultPlan(faults, seed), vna_dialect, bert_dialect)
+    try:
+        server = SimServer(bench, host, base_port)
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{base_port}..{base_port + 2} ({exc.strerror}); "
+                         "pick another --base-port") from exc
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with server:
+        for role, resource in server.resources().items():
+            click.echo(f"{role:6s} {resource}")
+        click.echo(f"cable {bench.selected} connected; Ctrl-C to stop", err=True)
+        sys.stdout.flush()
+        while not stop.wait(0.2):
+            pass
+    click.echo("sim-server stopped", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:

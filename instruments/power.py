@@ -1,7 +1,8 @@
 """DC power analyzer: Keysight N6705C mainframe with N678xA / N676xA modules (the cable's draw).
 
 Commands (N6705 programming guide): ``SOUR:VOLT <v>,(@ch)``, ``SOUR:CURR:LIM <a>,(@ch)``,
-``OUTP ON|OFF,(@ch)``, ``MEAS:VOLT? (@ch)``, ``MEAS:CURR? (@ch)``; array capture with
+``OUTP ON|OFF,(@ch)``, ``MEAS:VOLT? (@ch)``, ``MEAS:CURR? (@ch)``; over-current protection
+``CURR:PROT:STAT ON,(@ch)`` and its trip read from ``STAT:QUES:COND? (@ch)`` (bit 1, OC); array capture with
 ``SENS:SWE:POIN <n>,(@ch)``, ``SENS:SWE:TINT <s>,(@ch)`` and ``MEAS:ARR:VOLT? / MEAS:ARR:CURR? (@ch)``
 for averaged power. An RF power meter cannot measure a DC draw; this is the gate's source.
 """
@@ -14,6 +15,12 @@ import numpy as np
 
 from accbench.errors import InputError, InstrumentError
 from instruments.base import Instrument, in_range
+
+OC_BIT = 2  # STAT:QUES:COND bit 1: over-current protection tripped
+
+
+class OverCurrentError(InstrumentError):
+    """A rail's over-current protection tripped: the cable drew more than its current limit."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,14 @@ class KeysightN6705C(Instrument):
         amps = in_range(0.0, 10.0, "current limit", " A")(amps)
         self.configure(f"SOUR:CURR:LIM {amps:g},(@{self._check_channel(channel)})", key=f"ilim{channel}")
 
+    def protect(self, channel: int, on: bool = True) -> None:
+        """Over-current protection: trip (output off) at the current limit instead of regulating."""
+        self.configure(f"CURR:PROT:STAT {'ON' if on else 'OFF'},(@{self._check_channel(channel)})", key=f"ocp{channel}")
+
+    def tripped(self, channel: int) -> bool:
+        """True when the rail's over-current protection has tripped."""
+        return bool(int(float(self.ask(f"STAT:QUES:COND? (@{self._check_channel(channel)})"))) & OC_BIT)
+
     def output(self, channel: int, on: bool) -> None:
         self.configure(f"OUTP {'ON' if on else 'OFF'},(@{self._check_channel(channel)})", key=f"outp{channel}")
 
@@ -96,7 +111,10 @@ class KeysightN6705C(Instrument):
         return RailReading(ch, v, i, v * i)
 
     def measure(self, channels: list[int], points: int = 0) -> PowerReading:
-        """Volts, amps and watts of each rail (arrays averaged when ``points`` > 0) and the total."""
+        """Volts, amps and watts of each rail (arrays averaged when ``points`` > 0) and the total.
+
+        A rail whose protection tripped is an ``OverCurrentError``, never a reading of 0 W.
+        """
         rails = []
         for ch in channels:
             if points:
@@ -104,12 +122,16 @@ class KeysightN6705C(Instrument):
             else:
                 v, i = self.measure_voltage(ch), self.measure_current(ch)
                 rails.append(RailReading(ch, v, i, v * i))
+            if self.tripped(ch):
+                raise OverCurrentError(f"{self.DIALECT}: rail {ch} tripped over-current; the cable draws more than "
+                                       "the limit (a fault in the unit?) - clear with OUTP:PROT:CLE after checking it")
         return PowerReading(rails, sum(r.watts for r in rails))
 
     def power_up(self, channels: list[int], volts: float, current_limit_a: float = 2.0) -> None:
-        """Set every rail to ``volts`` with a current limit, then switch the outputs on."""
+        """Set every rail to ``volts`` with a current limit and over-current protection, then switch on."""
         for ch in channels:
             self.set_voltage(ch, volts)
             self.set_current_limit(ch, current_limit_a)
+            self.protect(ch, True)
         for ch in channels:
             self.output(ch, True)

@@ -9,17 +9,11 @@ from instruments.base import Identity, Instrument
 
 
 def _drivers() -> list[type[Instrument]]:
+    from instruments.bert import AnritsuMP1900A, KeysightM8040A
     from instruments.power import KeysightN6705C
     from instruments.vna import KeysightPna, RsZna
 
-    drivers: list[type[Instrument]] = [KeysightPna, RsZna, KeysightN6705C]
-    try:
-        from instruments.bert import AnritsuMP1900A, KeysightM8040A
-
-        drivers += [KeysightM8040A, AnritsuMP1900A]
-    except ImportError:  # pragma: no cover - BERT drivers are optional until present
-        pass
-    return drivers
+    return [KeysightPna, RsZna, KeysightM8040A, AnritsuMP1900A, KeysightN6705C]
 
 
 def supported_models() -> dict[str, list[str]]:

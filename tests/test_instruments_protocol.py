@@ -8,7 +8,7 @@ from pyvisa.errors import VisaIOError
 
 from accbench.errors import ConnectionLost, InputError, InstrumentError, InstrumentTimeout
 from instruments.base import VI_ERROR_CONN_LOST, VI_ERROR_TMO, Identity, Instrument
-from instruments.power import KeysightN6705C
+from instruments.power import KeysightN6705C, OverCurrentError
 from instruments.registry import driver_for
 from instruments.vna import PARAMS, KeysightPna, RsZna, SweepSettings
 
@@ -138,9 +138,10 @@ def test_n6705_power_up_and_measure():
     script = []
     for ch in (1, 2):
         script += configured(f"SOUR:VOLT 3.3,(@{ch})") + configured(f"SOUR:CURR:LIM 2,(@{ch})")
+        script += configured(f"CURR:PROT:STAT ON,(@{ch})")
     script += configured("OUTP ON,(@1)") + configured("OUTP ON,(@2)")
-    script += [("MEAS:VOLT? (@1)", "+3.29900E+00"), ("MEAS:CURR? (@1)", "+6.00000E-01"),
-               ("MEAS:VOLT? (@2)", "+3.30100E+00"), ("MEAS:CURR? (@2)", "+5.00000E-01")]
+    script += [("MEAS:VOLT? (@1)", "+3.29900E+00"), ("MEAS:CURR? (@1)", "+6.00000E-01"), ("STAT:QUES:COND? (@1)", "0"),
+               ("MEAS:VOLT? (@2)", "+3.30100E+00"), ("MEAS:CURR? (@2)", "+5.00000E-01"), ("STAT:QUES:COND? (@2)", "0")]
     res = ScriptedResource(script)
     supply = KeysightN6705C(res, N6705_ID)
     supply.power_up([1, 2], 3.3)
@@ -150,6 +151,13 @@ def test_n6705_power_up_and_measure():
     assert reading.to_dict()["channels"][0] == {"channel": 1, "volts": 3.299, "amps": 0.6, "watts": 3.299 * 0.6}
     with pytest.raises(InputError, match=r"channels 1\.\.4"):
         supply.measure_voltage(5)
+
+
+def test_n6705_tripped_rail_is_an_over_current_error():
+    res = ScriptedResource([("MEAS:VOLT? (@1)", "+0.0E+00"), ("MEAS:CURR? (@1)", "+0.0E+00"),
+                            ("STAT:QUES:COND? (@1)", "+2")])
+    with pytest.raises(OverCurrentError, match="rail 1 tripped over-current"):
+        KeysightN6705C(res, N6705_ID).measure([1])
 
 
 def test_n6705_array_capture_averages():

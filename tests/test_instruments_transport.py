@@ -38,6 +38,8 @@ class FakeN6705:
             return f"{self.volts.get(ch, 0.0):+.5E}"
         if head == "MEAS:CURR?":
             return "+5.00000E-01"
+        if head == "STAT:QUES:COND?":
+            return "0"
         return None
 
 

@@ -1,0 +1,107 @@
+"""What every simulated instrument shares: its SCPI engine, its static (pyvisa-sim YAML) answers,
+and the handling of one message with the bench's faults applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from sim_instruments.scpi import ScpiEngine
+
+YAML_PATH = Path(__file__).with_name("bench.yaml")
+RESOURCE_PREFIX = "TCPIP0::accbench-sim::"
+
+
+@lru_cache(maxsize=4)
+def static_devices(path: str = str(YAML_PATH)) -> dict:
+    """pyvisa-sim devices of the YAML by device name (identity, dialogues, terminations)."""
+    from pyvisa_sim import parser
+
+    devices = parser.get_devices(path, False)
+    return {devices[name].name: devices[name] for name in devices.list_resources()}
+
+
+@dataclass
+class Outcome:
+    """What one message produces: reply bytes (no terminator), and whether the link drops or stalls."""
+
+    reply: bytes | None
+    drop: bool = False
+    stall: bool = False
+
+
+def truncated_block(reply: bytes) -> bytes:
+    """A definite-length block cut to half its payload, its header rewritten to match."""
+    if not reply.startswith(b"#"):
+        return reply[: len(reply) // 2]
+    digits = int(reply[1:2])
+    payload = reply[2 + digits:]
+    half = payload[: (len(payload) // 16) * 8]
+    return f"#{len(str(len(half)))}{len(half)}".encode() + half
+
+
+class SimInstrument:
+    """Base of the simulated instruments: one SCPI engine answering from the bench's twin."""
+
+    ROLE = ""
+    DEVICE = ""  # device name in bench.yaml
+
+    def __init__(self, bench):
+        self.bench = bench
+        self.engine = ScpiEngine(static=self._static)
+        self.engine.add("*RST", setter=lambda p, s: self.reset())
+        self.engine.add("SIMulation:DUT", setter=lambda p, s: self._select(p), query=lambda p, s: f'"{bench.selected}"')
+        self.register()
+        self.reset()
+
+    def _select(self, params: list[str]) -> None:
+        from accbench.errors import InputError
+        from sim_instruments.scpi import ScpiError, unquote
+
+        try:
+            self.bench.select(unquote(params[0]) if params else "")
+        except InputError as exc:
+            raise ScpiError(-224, str(exc)) from exc
+
+    def _static(self, unit: str) -> str | None:
+        device = static_devices().get(self.DEVICE)
+        if device is None:
+            return None
+        answer = device._match(unit.strip().encode())
+        if answer is None:
+            return None
+        return answer.decode() if isinstance(answer, bytes) else ""
+
+    def register(self) -> None:
+        """Add the dialect's commands to ``self.engine``."""
+
+    def reset(self) -> None:
+        """Back to the power-on settings (``*RST``, or a reboot)."""
+        self.engine.reset_format()
+
+    def handle(self, message: str) -> Outcome:
+        """Execute one program message, with the fault plan applied (under the bench lock)."""
+        bench, faults = self.bench, self.bench.faults
+        with bench.lock:
+            faults.tick(self.ROLE)
+            is_query = "?" in message
+            kind = faults.fire(self.ROLE, ("reboot", "error", "sync_loss", "overcurrent")
+                               + (("stall", "drop") if is_query else ()))
+            if kind == "reboot":
+                self.reset()
+                self.engine.clear_status()
+                return Outcome(None, drop=True)
+            if kind == "stall":
+                return Outcome(None, stall=True)
+            if kind in ("sync_loss", "overcurrent"):
+                bench.dut_faults.add((bench.selected, kind))
+            reply = self.engine.execute(message)
+            if kind == "error":
+                self.engine.push_error(-200, "Execution error;injected fault")
+            if isinstance(reply, bytes) and faults.fire(self.ROLE, ("truncate",)):
+                reply = truncated_block(reply)
+            data = None if reply is None else reply if isinstance(reply, bytes) else reply.encode()
+            if kind == "drop":
+                return Outcome((data or b"")[: len(data or b"") // 2], drop=True)
+            return Outcome(data)

@@ -1,0 +1,195 @@
+"""The digital twin: cables under test built from the physics models, and the bench that holds them.
+
+A ``SimDut`` is one cable: the twinax model (wire, surface carbon, grade, AWG, length,
+roughness) with its ACC ends (the link model's linear EQ and the power model). The
+``SimBench`` holds the DUTs, which one is "connected" (as a switch matrix would), the symbol
+rate the BERT runs at, the seeded random stream and the fault plan; every simulated
+instrument answers from it, so all three see the same cable.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
+
+import numpy as np
+
+from accbench.errors import InputError
+from dsp.carbon import CarbonHypothesis
+from dsp.power import PowerModel
+from dsp.twinax import TwinaxSpec
+
+SYNC_LOSS_BER = 1e-2  # above this the error detector cannot hold pattern lock
+
+
+@dataclass(frozen=True)
+class SimDut:
+    """One simulated cable: its twinax spec, power model and the faults of this unit."""
+
+    serial: str = "SIM-0001"
+    spec: TwinaxSpec = field(default_factory=TwinaxSpec)
+    power: PowerModel = field(default_factory=PowerModel)
+    extra_power_w: float = 0.0  # a unit drawing more than the model (a faulty redriver)
+    wire_lot: str = ""
+
+    def to_dict(self) -> dict:
+        return {"serial": self.serial, "wire_lot": self.wire_lot, "spec": self.spec.to_dict(),
+                "power": self.power.to_dict(), "extra_power_w": self.extra_power_w}
+
+
+_DUT_KEYS = {"awg": float, "length_m": float, "carbon_mg_m2": float, "grade": str, "copper_grade": str,
+             "roughness_rq_m": float, "roughness_um": float, "diameter_mm": float, "serial": str,
+             "extra_power_w": float, "skew_ps_per_m": float, "temper": str, "carbon_model": str,
+             "lot": str}
+
+
+def parse_dut(text: str) -> SimDut:
+    """``awg=26,length_m=3,carbon_mg_m2=80`` -> SimDut (the same description as ``accbench synth``)."""
+    values: dict = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, raw = item.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in _DUT_KEYS:
+            raise InputError(f"--dut {item!r}: use key=value with keys {', '.join(sorted(_DUT_KEYS))}")
+        try:
+            values[key] = _DUT_KEYS[key](raw.strip())
+        except ValueError as exc:
+            raise InputError(f"--dut {key}={raw!r} is not a number") from exc
+    spec = TwinaxSpec()
+    changes: dict = {}
+    for key, target in (("awg", "awg"), ("length_m", "length_m"), ("carbon_mg_m2", "carbon_mg_m2"),
+                        ("roughness_rq_m", "roughness_rq_m"), ("temper", "temper")):
+        if key in values:
+            changes[target] = values[key]
+    if "grade" in values or "copper_grade" in values:
+        changes["copper_grade"] = values.get("grade", values.get("copper_grade"))
+    if "roughness_um" in values:
+        changes["roughness_rq_m"] = values["roughness_um"] * 1e-6
+    if "diameter_mm" in values:
+        changes["diameter_m"], changes["awg"] = values["diameter_mm"] * 1e-3, None
+    if "skew_ps_per_m" in values:
+        changes["skew_s_per_m"] = values["skew_ps_per_m"] * 1e-12
+    if "carbon_model" in values:
+        changes["carbon"] = CarbonHypothesis(mechanism=values["carbon_model"])
+    return SimDut(values.get("serial", "SIM-0001"), replace(spec, **changes),
+                  extra_power_w=values.get("extra_power_w", 0.0), wire_lot=values.get("lot", ""))
+
+
+@lru_cache(maxsize=256)
+def _link(spec: TwinaxSpec, power: PowerModel, baud: float) -> tuple[float, float]:
+    """(BER, cable watts) of the twin's link at ``baud``: statistical model, EQ optimised."""
+    from dsp.channel import TwinaxChannel
+    from dsp.link import simulate_link
+    from dsp.linkconfig import LinkConfig
+
+    result = simulate_link(TwinaxChannel(spec), LinkConfig(baud=baud), power=power, with_eye_width=False)
+    return float(result.ber), float(result.power_w)
+
+
+@lru_cache(maxsize=64)
+def _network_s(spec: TwinaxSpec, freq_key: tuple) -> np.ndarray:
+    from dsp.twinax import twinax_network
+
+    start, stop, points = freq_key
+    return twinax_network(spec, np.linspace(start, stop, points)).s
+
+
+class SimBench:
+    """DUTs, the selected one, the running symbol rate, the seeded randomness and the faults."""
+
+    def __init__(self, duts: list[SimDut] | None = None, seed: int = 1, faults=None,
+                 vna_dialect: str = "keysight-pna", bert_dialect: str = "keysight-m8040",
+                 noise_floor_db: float = -80.0):
+        from sim_instruments.faults import FaultPlan
+
+        self.duts: dict[str, SimDut] = {}
+        for dut in duts or [SimDut()]:
+            self.add(dut)
+        self.selected = next(iter(self.duts))
+        self.baud = 106.25e9
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.faults = faults if faults is not None else FaultPlan([], seed)
+        self.vna_dialect, self.bert_dialect = vna_dialect, bert_dialect
+        self.noise_floor_db = noise_floor_db
+        self.lock = threading.RLock()
+        self.instruments: dict = {}
+        self.dut_faults: set[tuple[str, str]] = set()
+
+    def add(self, dut: SimDut) -> None:
+        self.duts[dut.serial] = dut
+
+    def select(self, serial: str) -> None:
+        if serial not in self.duts:
+            raise InputError(f"no simulated cable {serial!r}; have {', '.join(self.duts)}")
+        self.selected = serial
+
+    @property
+    def dut(self) -> SimDut:
+        return self.duts[self.selected]
+
+    # --- the physics the instruments answer from
+    def sparameters(self, start_hz: float, stop_hz: float, points: int) -> np.ndarray:
+        """The connected cable's 4-port S at ``linspace(start, stop, points)`` (noise-free)."""
+        return _network_s(self.dut.spec, (float(start_hz), float(stop_hz), int(points)))
+
+    def link(self, baud: float | None = None) -> tuple[float, float]:
+        """(model BER, model watts) of the connected cable at ``baud`` (default: the running one)."""
+        return _link(self.dut.spec, self.dut.power, float(baud or self.baud))
+
+    def cable_watts(self) -> float:
+        """What the connected cable draws at the running rate (model plus the unit's own excess)."""
+        return self.link()[1] + self.dut.extra_power_w
+
+    def has_fault(self, kind: str) -> bool:
+        return (self.selected, kind) in self.dut_faults
+
+    def bert_gate(self, baud: float, gate_s: float, patterns_match: bool = True) -> dict:
+        """Counts of one gate: symbol errors binomial in the model's SER (Gray: one bit per symbol error).
+
+        A closed eye (model BER above ``SYNC_LOSS_BER``), a pattern mismatch or an injected sync
+        loss leaves the detector out of sync; its counts are then those of random data.
+        """
+        ber, _ = self.link(baud)
+        symbols = round(baud * gate_s)
+        lost = ber > SYNC_LOSS_BER or not patterns_match or self.has_fault("sync_loss")
+        if lost:
+            symbol_errors = int(self.rng.binomial(symbols, 0.75))
+            errors = int(self.rng.binomial(2 * symbols, 0.5))
+        else:
+            symbol_errors = int(self.rng.binomial(symbols, min(2 * ber, 1.0)))
+            errors = symbol_errors
+        return {"bits": 2 * symbols, "errors": errors, "symbols": symbols, "symbol_errors": symbol_errors,
+                "sync_lost": lost, "model_ber": ber}
+
+    def instrument(self, role_model: str):
+        """The simulated instrument behind a resource (created once, so settings survive reconnects)."""
+        from sim_instruments.personalities import create
+
+        with self.lock:
+            if role_model not in self.instruments:
+                self.instruments[role_model] = create(role_model, self)
+            return self.instruments[role_model]
+
+    def describe(self) -> dict:
+        return {"selected": self.selected, "duts": [d.to_dict() for d in self.duts.values()], "seed": self.seed,
+                "baud": self.baud, "faults": [asdict(f) for f in self.faults.faults]}
+
+
+_current: SimBench | None = None
+
+
+def current_bench() -> SimBench:
+    """The in-process simulated bench (a single default cable until one is set)."""
+    global _current
+    if _current is None:
+        _current = SimBench()
+    return _current
+
+
+def set_bench(bench: SimBench | None) -> SimBench | None:
+    """Install ``bench`` as the in-process simulated bench; returns the previous one."""
+    global _current
+    previous, _current = _current, bench
+    return previous
