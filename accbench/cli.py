@@ -420,13 +420,15 @@ def measure_sparams(resource, backend, dialect, timeout_s, sim_dut, start, stop,
 @click.option("--seconds", type=float, default=10.0, show_default=True, help="Gate time (s).")
 @click.option("--confidence", type=float, default=0.95, show_default=True, help="Confidence of the BER bound.")
 @click.option("--no-gray", is_flag=True, help="Uncoded PAM4 mapping instead of Gray.")
+@click.option("--sync-timeout-s", type=float, default=10.0, show_default=True,
+              help="How long the error detector may take to synchronise.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def measure_ber(resource, backend, dialect, timeout_s, sim_dut, baud, pattern, pattern_file, seconds, confidence,
-                no_gray, as_json) -> None:
+                no_gray, sync_timeout_s, as_json) -> None:
     """Gated PAM4 error count: bits, errors, symbols, BER, SER and the BER's upper confidence bound."""
     from instruments.bert import BerSettings
 
-    settings = BerSettings(baud, pattern, seconds, not no_gray, pattern_file, confidence)
+    settings = BerSettings(baud, pattern, seconds, not no_gray, pattern_file, confidence, sync_timeout_s)
     bert = _open("bert", resource, backend, dialect, timeout_s, sim_dut)
     try:
         result = bert.measure_ber(settings)

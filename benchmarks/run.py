@@ -170,6 +170,10 @@ def main() -> None:
     evals = find_reach(reach_channel, cfg).evaluations
     add(f"full reach search ({evals} lengths, EQ optimised at each)", f"{t_reach * 1e3:.0f} ms", "-", "-",
         "< 1 s", t_reach < 1.0)
+    # --- issue 5: the simulated bench
+    from benchmarks.sim_bench import run_cases
+
+    run_cases(add, args.repeat)
     # --- memory of a long run, in a fresh process
     n_mem = 100_000_000 if args.quick else 1_000_000_000
     start = time.perf_counter()
