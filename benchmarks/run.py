@@ -8,11 +8,9 @@ that also compiles the numba kernels).
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,33 +19,10 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.timing import median_time_s, paired_times_s  # noqa: E402
+
 FILE = ROOT / "fixtures" / "touchstone" / "CA_19p75dB_thru.s4p"
 LEVELS = np.array([-1.0, -1.0 / 3.0, 1.0 / 3.0, 1.0])
-
-
-def median_time_s(func: Callable[[], object], repeat: int) -> float:
-    """Median wall time of ``func`` over ``repeat`` runs, after one warm-up run."""
-    func()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def paired_times_s(candidate: Callable[[], object], baseline: Callable[[], object],
-                   repeat: int) -> tuple[float, float]:
-    """Median times of candidate and baseline, measured alternately so both see the same load."""
-    candidate()
-    baseline()
-    cand, base = [], []
-    for _ in range(repeat):
-        for func, times in ((baseline, base), (candidate, cand)):
-            start = time.perf_counter()
-            func()
-            times.append(time.perf_counter() - start)
-    return statistics.median(cand), statistics.median(base)
 
 
 def skrf_load_se2gmm():

@@ -4,8 +4,9 @@ pyvisa-sim's own YAML replay of the same byte count."""
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
+
+from benchmarks.timing import median_time_s, rate_per_s
 
 REPLAY_YAML = """spec: "1.1"
 devices:
@@ -25,25 +26,6 @@ resources:
 """
 
 
-def _per_second(func, seconds: float = 0.5) -> float:
-    func()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        func()
-        n += 1
-    return n / (time.perf_counter() - start)
-
-
-def _best_s(func, repeat: int) -> float:
-    func()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def run_cases(add, repeat: int) -> None:
     """Add the rows: *IDN? rate, in-process and socket 2001-point 4-port capture, pyvisa-sim replay."""
     import pyvisa
@@ -59,32 +41,32 @@ def run_cases(add, repeat: int) -> None:
     set_bench(SimBench(seed=1))
     rm = pyvisa.ResourceManager("@accsim")
     res = rm.open_resource(RESOURCES["vna"])
-    idn_rate = _per_second(lambda: res.query("*IDN?"))
+    idn_rate = rate_per_s(lambda: res.query("*IDN?"))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "replay.yaml"
         path.write_text(REPLAY_YAML.format(freq="1" * freq_bytes, trace="2" * trace_bytes))
         replay = pyvisa.ResourceManager(f"{path}@sim").open_resource("TCPIP0::replay::INSTR")
         replay.read_termination = replay.write_termination = "\n"
-        replay_idn = _per_second(lambda: replay.query("*IDN?"))
+        replay_idn = rate_per_s(lambda: replay.query("*IDN?"))
 
         def replay_capture():
             replay.query("FREQ?")
             for _ in range(16):
                 replay.query("TRACE?")
 
-        t_replay = _best_s(replay_capture, 1)
+        t_replay = median_time_s(replay_capture, 1)
     add("sim *IDN? round trips, in-process (@accsim)", f"{idn_rate:,.0f}/s", f"pyvisa-sim YAML {replay_idn:,.0f}/s",
         f"{idn_rate / replay_idn:.1f}x", ">= 20000/s", idn_rate >= 20000)
 
     settings = SweepSettings(10e6, 50e9, points, 1e3)
     vna = open_instrument(RESOURCES["vna"], "@accsim")
-    t_in = _best_s(lambda: vna.measure_sparams(settings), repeat)
+    t_in = median_time_s(lambda: vna.measure_sparams(settings), repeat)
     add(f"sim 4-port {points}-pt REAL,64 capture (16 params), in-process", f"{t_in * 1e3:.1f} ms",
         f"pyvisa-sim replay of the same bytes {t_replay * 1e3:.0f} ms", f"{t_replay / t_in:.0f}x faster",
         "< 50 ms", t_in < 0.05)
     with SimServer(SimBench(seed=1), base_port=0) as server:
         vna = open_instrument(server.resource("vna"), "@py")
-        t_sock = _best_s(lambda: vna.measure_sparams(settings), repeat)
+        t_sock = median_time_s(lambda: vna.measure_sparams(settings), repeat)
         vna.close()
     add(f"sim 4-port {points}-pt capture, loopback socket via pyvisa-py", f"{t_sock * 1e3:.1f} ms",
         f"pyvisa-sim replay {t_replay * 1e3:.0f} ms", f"{t_replay / t_sock:.0f}x faster", "< 150 ms", t_sock < 0.15)

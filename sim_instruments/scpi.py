@@ -73,33 +73,31 @@ def _tokens(pattern: str) -> list[tuple[bool, str]]:
     return tokens
 
 
-def split_params(text: str) -> list[str]:
-    """Split a parameter list on commas outside quotes and parentheses; strings keep their quotes."""
-    params, current, quote, depth = [], "", "", 0
+def _split_outside(text: str, separator: str) -> list[str]:
+    """Split on ``separator`` outside quoted strings and parentheses; pieces keep their quotes."""
+    pieces, current, quote, depth = [], "", "", 0
     for ch in text:
         if quote:
-            current += ch
-            if ch == quote:
-                quote = ""
+            quote = "" if ch == quote else quote
         elif ch in "'\"":
             quote = ch
-            current += ch
-        elif ch == "(":
-            depth += 1
-            current += ch
-        elif ch == ")":
-            depth -= 1
-            current += ch
-        elif ch == "," and depth == 0:
-            params.append(current.strip())
+        elif ch in "()":
+            depth += 1 if ch == "(" else -1
+        elif ch == separator and depth == 0:
+            pieces.append(current)
             current = ""
-        else:
-            current += ch
+            continue
+        current += ch
     if quote:
         raise ScpiError(-102, "unterminated string")
-    if current.strip() or params:
-        params.append(current.strip())
-    return params
+    pieces.append(current)
+    return pieces
+
+
+def split_params(text: str) -> list[str]:
+    """Split a parameter list on commas outside quotes and parentheses; strings keep their quotes."""
+    params = [p.strip() for p in _split_outside(text, ",")]
+    return [] if params == [""] else params
 
 
 def unquote(text: str) -> str:
@@ -289,7 +287,12 @@ class ScpiEngine:
         """Run one program message; the joined replies of its queries (None when there are none)."""
         replies: list[str | bytes] = []
         base = ""
-        for unit in _split_units(message):
+        try:
+            units = _split_outside(message, ";")
+        except ScpiError as exc:
+            self.push_error(exc.code, exc.text)
+            return None
+        for unit in units:
             unit = unit.strip()
             if not unit:
                 continue
@@ -332,23 +335,3 @@ class ScpiEngine:
             raise ScpiError(-113, f"{key} is a query only")
         cmd.setter(params, suffixes)
         return None
-
-
-def _split_units(message: str) -> list[str]:
-    """Split a program message on ``;`` outside quoted strings."""
-    units, current, quote = [], "", ""
-    for ch in message:
-        if quote:
-            current += ch
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-            current += ch
-        elif ch == ";":
-            units.append(current)
-            current = ""
-        else:
-            current += ch
-    units.append(current)
-    return units

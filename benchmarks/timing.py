@@ -1,0 +1,42 @@
+"""Timing helpers shared by the benchmark cases."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def median_time_s(func: Callable[[], object], repeat: int) -> float:
+    """Median wall time of ``func`` over ``repeat`` runs, after one warm-up run."""
+    func()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def paired_times_s(candidate: Callable[[], object], baseline: Callable[[], object],
+                   repeat: int) -> tuple[float, float]:
+    """Median times of candidate and baseline, measured alternately so both see the same load."""
+    candidate()
+    baseline()
+    cand, base = [], []
+    for _ in range(repeat):
+        for func, times in ((baseline, base), (candidate, cand)):
+            start = time.perf_counter()
+            func()
+            times.append(time.perf_counter() - start)
+    return statistics.median(cand), statistics.median(base)
+
+
+def rate_per_s(func: Callable[[], object], seconds: float = 0.5) -> float:
+    """Calls of ``func`` per second over about ``seconds``, after one warm-up call."""
+    func()
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        func()
+        n += 1
+    return n / (time.perf_counter() - start)
