@@ -473,6 +473,57 @@ def measure_power(resource, backend, dialect, timeout_s, sim_dut, channels, volt
         click.echo(f"total: {reading.total_w:.4f} W")
 
 
+@cli.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Run record (HDF5).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run in OUTPUT, skipping finished cables.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the verdicts and lot summary.")
+def qualify(plan_file, output, resume, as_json) -> None:
+    """Qualify the plan's cables on the simulated bench: sweep, link model, BER, power, gates, HDF5."""
+    from bench.plan import load_plan
+    from bench.qualify import run_plan
+
+    plan = load_plan(plan_file)
+    say = (lambda serial, step: None) if as_json else (lambda serial, step: click.echo(f"{serial}: {step}", err=True))
+    run = run_plan(plan, output, resume=resume, progress=say)
+    summary = run["summary"]
+    cables = [{"serial": c["serial"], "wire_lot": c["wire_lot"], "il_db": c["il_db"], "reach_m": c["reach_m"],
+               "power_w": c["power_w"], "pass": c["pass"], "verdicts": c["verdicts"]} for c in run["cables"]]
+    data = {"run": run["name"], "status": run["status"], "record": str(output), "cables": cables,
+            "lots": summary.get("lots", []), "carbon_limit_mg_m2": summary.get("carbon_limit_mg_m2"),
+            "carbon_limit_stretch_mg_m2": summary.get("carbon_limit_stretch_mg_m2"),
+            "effect": summary.get("effect"), "regressions": summary.get("regressions")}
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    for c in cables:
+        il = ", ".join(f"{v:.2f} dB@{k}G" for k, v in c["il_db"].items())
+        power = "n/a" if c["power_w"] is None else f"{c['power_w']:.2f} W"
+        click.echo(f"{c['serial']:10s} lot {c['wire_lot']:8s} IL {il}  reach {c['reach_m']:.2f} m  {power}  "
+                   f"{'PASS' if c['pass'] else 'FAIL'}")
+    limit = data["carbon_limit_mg_m2"]
+    click.echo(f"carbon limit for the {plan.gates.reach_m:g} m reach gate: "
+               + ("none found (no significant effect)" if limit is None else f"{limit:.0f} mg/m^2"))
+
+
+@cli.command()
+@click.argument("record", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def show(record, as_json) -> None:
+    """Summary of a finished or interrupted run record."""
+    from bench.record import read_run
+
+    run = read_run(record)
+    if as_json:
+        click.echo(json.dumps(run, indent=2))
+        return
+    click.echo(f"{run['name']}: {run['status']} ({len(run['cables'])} of {len(run['plan']['cables'])} cables), "
+               f"started {run['started']}, ended {run['ended'] or '-'}")
+    for c in run["cables"]:
+        click.echo(f"  {c['serial']:10s} lot {c['wire_lot']:8s} reach {c['reach_m']:.2f} m  "
+                   f"{'PASS' if c['pass'] else 'FAIL'}")
+
+
 @cli.command("sim-server")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
 @click.option("--base-port", type=int, default=5025, show_default=True,

@@ -1,0 +1,219 @@
+"""Qualification plan (TOML): run settings, gates, cables and the wire lots they were made from.
+
+Every input is validated before any instrument is touched; all problems are reported together,
+each naming the field (and the CSV line for lots read from a file) and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from accbench.errors import InputError
+
+GRADES = ("Cu-ETP", "Cu-OFC")
+
+
+class PlanError(InputError):
+    """A plan that cannot be run; the message lists every problem found."""
+
+
+@dataclass(frozen=True)
+class Lot:
+    """A wire lot: surface carbon (mg/m^2) and the properties that set the wire's loss."""
+
+    id: str
+    carbon_mg_m2: float
+    grade: str = "Cu-ETP"
+    awg: float | None = 26.0
+    diameter_mm: float | None = None
+    roughness_um: float = 0.0
+    oxygen_ppm: float | None = None
+
+
+@dataclass(frozen=True)
+class Cable:
+    serial: str
+    lot: str
+    length_m: float
+    awg: float | None = None
+    lanes: int = 1
+
+
+@dataclass(frozen=True)
+class Gates:
+    reach_m: float = 3.0
+    stretch_m: float = 5.0
+    power_w_max: float = 5.0
+    il_mask: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    rates_gbd: tuple[float, ...]
+    target_ber: float
+    seed: int
+    gates: Gates
+    lots: dict[str, Lot]
+    cables: tuple[Cable, ...]
+    source: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "rates_gbd": list(self.rates_gbd), "target_ber": self.target_ber,
+                "seed": self.seed, "gates": asdict(self.gates), "lots": [asdict(lot) for lot in self.lots.values()],
+                "cables": [asdict(c) for c in self.cables]}
+
+
+class _Problems:
+    def __init__(self):
+        self.items: list[str] = []
+
+    def add(self, text: str) -> None:
+        self.items.append(text)
+
+    def number(self, where: str, value, low: float | None = None, high: float | None = None,
+               required: bool = True) -> float | None:
+        if value is None:
+            if required:
+                self.add(f"{where} is missing")
+            return None
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.add(f"{where} = {value!r} is not a number")
+            return None
+        if (low is not None and number < low) or (high is not None and number > high):
+            self.add(f"{where} = {number:g} is out of range {low:g}..{high:g}")
+            return None
+        return number
+
+
+def _lot(p: _Problems, where: str, row: dict) -> Lot | None:
+    known = {"id", "carbon_mg_m2", "grade", "awg", "diameter_mm", "roughness_um", "oxygen_ppm"}
+    for key in set(row) - known:
+        p.add(f"{where}: unknown column/key {key!r} (use {', '.join(sorted(known))})")
+    lot_id = str(row.get("id") or "").strip()
+    if not lot_id:
+        p.add(f"{where}: id is missing")
+    carbon = p.number(f"{where} carbon_mg_m2", row.get("carbon_mg_m2"), 0, 1000)
+    grade = str(row.get("grade") or "Cu-ETP").strip()
+    if grade not in GRADES:
+        p.add(f"{where} grade = {grade!r}: use {' or '.join(GRADES)}")
+    awg = p.number(f"{where} awg", _blank(row.get("awg")), 20, 40, required=False)
+    diameter = p.number(f"{where} diameter_mm", _blank(row.get("diameter_mm")), 0.02, 5, required=False)
+    rough = p.number(f"{where} roughness_um", _blank(row.get("roughness_um")), 0, 5, required=False) or 0.0
+    oxygen = p.number(f"{where} oxygen_ppm", _blank(row.get("oxygen_ppm")), 0, 1000, required=False)
+    if awg is None and diameter is None:
+        awg = 26.0
+    if not lot_id or carbon is None:
+        return None
+    return Lot(lot_id, carbon, grade, awg, diameter, rough, oxygen)
+
+
+def _blank(value):
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+def _lots_from_csv(p: _Problems, path: Path) -> list[Lot]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        p.add(f"lots_csv {path}: cannot read ({exc.strerror})")
+        return []
+    lots = []
+    reader = csv.DictReader(text.splitlines())
+    for line, row in enumerate(reader, start=2):
+        if None in row:
+            p.add(f"{path.name} line {line}: more values than columns")
+            continue
+        lot = _lot(p, f"{path.name} line {line}", row)
+        if lot:
+            lots.append(lot)
+    return lots
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and validate a plan; a ``PlanError`` lists every problem (nothing is run)."""
+    path = Path(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+        data = tomllib.loads(source)
+    except OSError as exc:
+        raise PlanError(f"cannot read plan {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanError(f"plan {path} is not valid TOML: {exc}") from exc
+    return parse_plan(data, path.parent, source)
+
+
+def parse_plan(data: dict, base_dir: Path = Path("."), source: str = "") -> Plan:
+    p = _Problems()
+    run = data.get("run", {})
+    name = str(run.get("name") or "").strip()
+    if not name:
+        p.add("[run] name is missing")
+    rates = run.get("rates_gbd", [53.125, 106.25])
+    if not isinstance(rates, list) or not rates:
+        p.add("[run] rates_gbd must be a list, e.g. [53.125, 106.25]")
+        rates = []
+    rates = [r for r in (p.number("[run] rates_gbd", r, 1, 200) for r in rates) if r is not None]
+    target = p.number("[run] target_ber", run.get("target_ber", 2.4e-4), 1e-18, 0.1)
+    seed = run.get("seed", 1)
+    if not isinstance(seed, int):
+        p.add(f"[run] seed = {seed!r} must be an integer")
+        seed = 1
+    g = data.get("gates", {})
+    reach = p.number("[gates] reach_m", g.get("reach_m", 3.0), 0.1, 20)
+    stretch = p.number("[gates] stretch_m", g.get("stretch_m", 5.0), 0.1, 20)
+    power = p.number("[gates] power_w_max", g.get("power_w_max", 5.0), 0.1, 100)
+    mask = g.get("il_mask")
+    if mask is not None and mask != "ieee802.3ck-ca" and not (base_dir / str(mask)).is_file():
+        p.add(f"[gates] il_mask = {mask!r}: use ieee802.3ck-ca or a CSV file next to the plan")
+    lots: list[Lot] = []
+    if "lots_csv" in data:
+        lots += _lots_from_csv(p, base_dir / str(data["lots_csv"]))
+    for i, row in enumerate(data.get("lots", []), start=1):
+        lot = _lot(p, f"[[lots]] #{i}", row)
+        if lot:
+            lots.append(lot)
+    by_id: dict[str, Lot] = {}
+    for lot in lots:
+        if lot.id in by_id:
+            p.add(f"lot {lot.id!r} is defined twice")
+        by_id[lot.id] = lot
+    if not lots:
+        p.add("no wire lots: add [[lots]] tables or lots_csv = \"lots.csv\"")
+    cables: list[Cable] = []
+    serials: set[str] = set()
+    for i, row in enumerate(data.get("cables", []), start=1):
+        where = f"[[cables]] #{i}"
+        serial = str(row.get("serial") or "").strip()
+        if not serial:
+            p.add(f"{where}: serial is missing")
+        elif serial in serials:
+            p.add(f"{where}: duplicate serial {serial!r}")
+        serials.add(serial)
+        lot = str(row.get("lot") or "").strip()
+        if lot not in by_id:
+            p.add(f"{where} ({serial}): unknown lot {lot!r}; known: {', '.join(by_id) or 'none'}")
+        length = row.get("length_m")
+        if length is not None and isinstance(length, (int, float)) and length <= 0:
+            p.add(f"{where} ({serial}): length_m = {length} must be > 0")
+            length = None
+        else:
+            length = p.number(f"{where} ({serial}) length_m", length, 0.1, 20)
+        awg = p.number(f"{where} ({serial}) awg", row.get("awg"), 20, 40, required=False)
+        lanes = row.get("lanes", 1)
+        if not isinstance(lanes, int) or not 1 <= lanes <= 8:
+            p.add(f"{where} ({serial}): lanes = {lanes!r} must be an integer 1..8")
+            lanes = 1
+        if serial and lot in by_id and length is not None:
+            cables.append(Cable(serial, lot, length, awg, lanes))
+    if not data.get("cables"):
+        p.add("no cables: add [[cables]] tables with serial, lot and length_m")
+    if p.items:
+        raise PlanError("plan: " + "; ".join(p.items))
+    return Plan(name, tuple(rates), target, seed, Gates(reach, stretch, power, mask), by_id, tuple(cables), source)
