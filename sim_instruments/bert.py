@@ -8,7 +8,6 @@ import time
 
 from sim_instruments.base import SimInstrument
 from sim_instruments.scpi import ScpiError, choice, number, split_params, unquote
-from sim_instruments.twin import SYNC_LOSS_BER
 
 M8070_LOCATIONS = ("M1.DataOut1", "M1.DataOut2", "M1.DataIn1", "M1.DataIn2", "M1.ClkGen", "M1.System")
 
@@ -107,8 +106,7 @@ class SimKeysightM8040(SimInstrument):
                 and self.mapping[gen] == self.mapping[loc])
 
     def _sync_lost(self, loc: str) -> bool:
-        ber, _ = self.bench.link(self.baud)
-        return ber > SYNC_LOSS_BER or not self._patterns_match(loc) or self.bench.has_fault("sync_loss")
+        return self.bench.sync_lost(self.baud, self._patterns_match(loc))
 
     def _start(self, params: list[str], _s) -> None:
         m = self._erat(params)
@@ -219,6 +217,5 @@ class SimAnritsuMP1900(SimInstrument):
         item = unquote(params[0]).upper() if params else ""
         if item != "PSLOSS":
             raise ScpiError(-224, f"monitor item {item!r} is not simulated")
-        ber, _ = self.bench.link(self.baud)
-        lost = ber > SYNC_LOSS_BER or self.ppg_pattern != self.ed_pattern or self.bench.has_fault("sync_loss")
+        lost = self.bench.sync_lost(self.baud, self.ppg_pattern == self.ed_pattern)
         return '"Occur"' if lost else '"Not Occur"'

@@ -145,15 +145,19 @@ class SimBench:
     def has_fault(self, kind: str) -> bool:
         return (self.selected, kind) in self.dut_faults
 
+    def sync_lost(self, baud: float, patterns_match: bool = True) -> bool:
+        """The detector loses lock on a closed eye (model BER above ``SYNC_LOSS_BER``), a pattern
+        mismatch between generator and analyzer, or an injected sync loss on the connected cable."""
+        return self.link(baud)[0] > SYNC_LOSS_BER or not patterns_match or self.has_fault("sync_loss")
+
     def bert_gate(self, baud: float, gate_s: float, patterns_match: bool = True) -> dict:
         """Counts of one gate: symbol errors binomial in the model's SER (Gray: one bit per symbol error).
 
-        A closed eye (model BER above ``SYNC_LOSS_BER``), a pattern mismatch or an injected sync
-        loss leaves the detector out of sync; its counts are then those of random data.
+        Out of sync (``sync_lost``), the counts are those of random data.
         """
         ber, _ = self.link(baud)
         symbols = round(baud * gate_s)
-        lost = ber > SYNC_LOSS_BER or not patterns_match or self.has_fault("sync_loss")
+        lost = self.sync_lost(baud, patterns_match)
         if lost:
             symbol_errors = int(self.rng.binomial(symbols, 0.75))
             errors = int(self.rng.binomial(2 * symbols, 0.5))

@@ -48,9 +48,14 @@ class SimVna(SimInstrument):
         self.s = s + noise[0] + 1j * noise[1]
         self.sweeps += 1
 
-    def trace_data(self, param: str) -> np.ndarray:
+    def frequencies(self) -> np.ndarray:
+        """The stimulus of the last sweep, sweeping first if there is none at the current grid."""
         if self.s is None or self.freq is None or self.freq.size != self.points:
             self.sweep()
+        return self.freq
+
+    def trace_data(self, param: str) -> np.ndarray:
+        self.frequencies()
         i, j = int(param[1]) - 1, int(param[2]) - 1
         values = self.s[:, i, j]
         out = np.empty(2 * values.size)
@@ -90,7 +95,7 @@ class SimKeysightPna(SimVna):
         e.add("SENSe#:SWEep:GROups:COUNt", lambda p, s: setattr(self, "sweep_count", int(number(p[0], 1, 2e6))),
               lambda p, s: str(self.sweep_count))
         e.add("SENSe#:SWEep:MODE", self._mode, lambda p, s: "HOLD")
-        e.add("SENSe#:X[:VALues]", query=lambda p, s: self.engine.data(self._freq()))
+        e.add("SENSe#:X[:VALues]", query=lambda p, s: self.engine.data(self.frequencies()))
         e.add("CALCulate#:MEASure#:DATA:SDATA", query=lambda p, s: self.engine.data(self._measurement(s[1])))
 
     def _define(self, params: list[str], suffixes: list[int]) -> None:
@@ -103,11 +108,6 @@ class SimKeysightPna(SimVna):
         mode = choice(params[0], {"SINGle": "SING", "GROups": "GRO", "CONTinuous": "CONT", "HOLD": "HOLD"})
         if mode in ("SING", "GRO"):
             self.sweep()
-
-    def _freq(self) -> np.ndarray:
-        if self.freq is None or self.freq.size != self.points:
-            self.sweep()
-        return self.freq
 
     def _measurement(self, n: int) -> np.ndarray:
         param = self.traces.get(str(n))
@@ -137,7 +137,7 @@ class SimRsZna(SimVna):
               lambda p, s: "1" if self.continuous else "0")
         e.add("INITiate#[:IMMediate]", lambda p, s: self.sweep())
         e.add("CALCulate#:DATA", query=self._data)
-        e.add("CALCulate#:DATA:STIMulus", query=lambda p, s: self.engine.data(self._stimulus()))
+        e.add("CALCulate#:DATA:STIMulus", query=lambda p, s: self.engine.data(self.frequencies()))
 
     def _define(self, params: list[str], _s) -> None:
         if len(params) != 2:
@@ -159,8 +159,3 @@ class SimRsZna(SimVna):
         if not self.selected_trace:
             raise ScpiError(-221, "no trace selected")
         return self.engine.data(self.trace_data(self.traces[self.selected_trace]))
-
-    def _stimulus(self) -> np.ndarray:
-        if self.freq is None or self.freq.size != self.points:
-            self.sweep()
-        return self.freq
