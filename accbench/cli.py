@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from accbench import __version__
-from accbench.errors import AccbenchError, InputError
+from accbench.errors import AccbenchError, InputError, RunInterrupted
 from accbench.units import parse_si
 
 
@@ -476,34 +476,36 @@ def measure_power(resource, backend, dialect, timeout_s, sim_dut, channels, volt
 @cli.command()
 @click.argument("plan_file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Run record (HDF5).")
+@click.option("--bench", "bench_file", type=click.Path(dir_okay=False), default=None,
+              help="Bench file (TOML) naming the real instruments; without it the simulated bench is used.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in OUTPUT, skipping finished cables.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the verdicts and lot summary.")
-def qualify(plan_file, output, resume, as_json) -> None:
-    """Qualify the plan's cables on the simulated bench: sweep, link model, BER, power, gates, HDF5."""
+def qualify(plan_file, output, bench_file, resume, as_json) -> None:
+    """Qualify the plan's cables: sweep, link model, BER per lane, power, gates, HDF5 record, lot summary."""
+    from accbench.progress import RunProgress
+    from accbench.runtables import print_run
+    from bench.benchfile import load_bench
     from bench.plan import load_plan
     from bench.qualify import run_plan
+    from bench.stations import InstrumentBench
+    from bench.summary import qualify_json
 
     plan = load_plan(plan_file)
-    say = (lambda serial, step: None) if as_json else (lambda serial, step: click.echo(f"{serial}: {step}", err=True))
-    run = run_plan(plan, output, resume=resume, progress=say)
-    summary = run["summary"]
-    cables = [{"serial": c["serial"], "wire_lot": c["wire_lot"], "il_db": c["il_db"], "reach_m": c["reach_m"],
-               "power_w": c["power_w"], "pass": c["pass"], "verdicts": c["verdicts"]} for c in run["cables"]]
-    data = {"run": run["name"], "status": run["status"], "record": str(output), "cables": cables,
-            "lots": summary.get("lots", []), "carbon_limit_mg_m2": summary.get("carbon_limit_mg_m2"),
-            "carbon_limit_stretch_mg_m2": summary.get("carbon_limit_stretch_mg_m2"),
-            "effect": summary.get("effect"), "regressions": summary.get("regressions")}
+    config = load_bench(bench_file) if bench_file else None
+    with RunProgress(plan, enabled=not as_json) as progress:
+        bench = InstrumentBench(config, confirm=progress.confirm) if config else None
+        try:
+            run = run_plan(plan, output, bench=bench, resume=resume, progress=progress.update)
+        except KeyboardInterrupt:
+            raise RunInterrupted(f"interrupted; finished cables are in {output} (status interrupted); "
+                                 f"continue with: accbench qualify {plan_file} -o {output} --resume") from None
+        finally:
+            if bench is not None:
+                bench.close()
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps(qualify_json(run, str(output)), indent=2))
         return
-    for c in cables:
-        il = ", ".join(f"{v:.2f} dB@{k}G" for k, v in c["il_db"].items())
-        power = "n/a" if c["power_w"] is None else f"{c['power_w']:.2f} W"
-        click.echo(f"{c['serial']:10s} lot {c['wire_lot']:8s} IL {il}  reach {c['reach_m']:.2f} m  {power}  "
-                   f"{'PASS' if c['pass'] else 'FAIL'}")
-    limit = data["carbon_limit_mg_m2"]
-    click.echo(f"carbon limit for the {plan.gates.reach_m:g} m reach gate: "
-               + ("none found (no significant effect)" if limit is None else f"{limit:.0f} mg/m^2"))
+    print_run(run)
 
 
 @cli.command()
@@ -511,17 +513,29 @@ def qualify(plan_file, output, resume, as_json) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def show(record, as_json) -> None:
     """Summary of a finished or interrupted run record."""
+    from accbench.runtables import print_run
     from bench.record import read_run
+    from bench.summary import qualify_json
 
     run = read_run(record)
     if as_json:
-        click.echo(json.dumps(run, indent=2))
+        click.echo(json.dumps(qualify_json(run, str(record)) | {"events": run["events"], "plan": run["plan"],
+                                                                 "instruments": run["instruments"],
+                                                                 "timing_s": run["timing_s"]}, indent=2))
         return
-    click.echo(f"{run['name']}: {run['status']} ({len(run['cables'])} of {len(run['plan']['cables'])} cables), "
-               f"started {run['started']}, ended {run['ended'] or '-'}")
-    for c in run["cables"]:
-        click.echo(f"  {c['serial']:10s} lot {c['wire_lot']:8s} reach {c['reach_m']:.2f} m  "
-                   f"{'PASS' if c['pass'] else 'FAIL'}")
+    print_run(run)
+
+
+@cli.command()
+@click.argument("record", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(file_okay=False), required=True,
+              help="Folder for index.html and the PNG figures.")
+def report(record, output) -> None:
+    """Self-contained HTML report of a run (IL with mask, eye and bathtub, reach vs carbon, lots) plus PNGs."""
+    from bench.htmlreport import write_report
+
+    page = write_report(record, output)
+    click.echo(f"report: {page}")
 
 
 @cli.command("sim-server")
@@ -578,6 +592,9 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         click.echo(f"accbench: error: {exc.format_message()}", err=True)
         return 2
+    except RunInterrupted as exc:
+        click.echo(f"accbench: {exc}", err=True)
+        return 130
     except AccbenchError as exc:
         click.echo(f"accbench: error: {exc}", err=True)
         return 2

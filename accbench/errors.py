@@ -33,3 +33,7 @@ class InstrumentTimeout(InstrumentError):
 
 class ConnectionLost(InstrumentError):
     """The connection to an instrument dropped and could not be recovered."""
+
+
+class RunInterrupted(AccbenchError):
+    """A run stopped by Ctrl-C after its current write; the record says so and ``--resume`` continues it."""

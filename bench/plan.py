@@ -51,6 +51,22 @@ class Gates:
 
 
 @dataclass(frozen=True)
+class SimUnit:
+    """How one cable of the simulated bench departs from the models (only used without ``--bench``)."""
+
+    extra_power_w: float = 0.0  # draws this much more than the power model
+    noise_factor: float = 1.0  # redriver noise density x factor^2 (a noisy unit)
+
+
+@dataclass(frozen=True)
+class SimSettings:
+    """The ``[sim]`` table: faults to inject and units that depart from the models."""
+
+    faults: str = ""
+    units: dict[str, SimUnit] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Plan:
     name: str
     rates_gbd: tuple[float, ...]
@@ -60,12 +76,15 @@ class Plan:
     lots: dict[str, Lot]
     cables: tuple[Cable, ...]
     source: str = ""
-    extra: dict = field(default_factory=dict)
+    gate_s: float = 1.0
+    pattern: str = "PRBS13Q"
+    sim: SimSettings = field(default_factory=SimSettings)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "rates_gbd": list(self.rates_gbd), "target_ber": self.target_ber,
-                "seed": self.seed, "gates": asdict(self.gates), "lots": [asdict(lot) for lot in self.lots.values()],
-                "cables": [asdict(c) for c in self.cables]}
+                "seed": self.seed, "gate_s": self.gate_s, "pattern": self.pattern, "gates": asdict(self.gates),
+                "lots": [asdict(lot) for lot in self.lots.values()], "cables": [asdict(c) for c in self.cables],
+                "sim": {"faults": self.sim.faults, "units": {k: asdict(v) for k, v in self.sim.units.items()}}}
 
 
 class _Problems:
@@ -165,6 +184,10 @@ def parse_plan(data: dict, base_dir: Path = Path("."), source: str = "") -> Plan
     if not isinstance(seed, int):
         p.add(f"[run] seed = {seed!r} must be an integer")
         seed = 1
+    gate_s = p.number("[run] gate_s", run.get("gate_s", 1.0), 0.001, 86400) or 1.0
+    pattern = str(run.get("pattern", "PRBS13Q")).upper()
+    if pattern not in ("PRBS13Q", "PRBS31Q", "PRBS13", "PRBS31", "PRBS15", "PRBS23", "PRBS7", "PRBS9", "PRBS11"):
+        p.add(f"[run] pattern = {pattern!r}: use PRBS13Q, PRBS31Q or a PRBSn pattern")
     g = data.get("gates", {})
     reach = p.number("[gates] reach_m", g.get("reach_m", 3.0), 0.1, 20)
     stretch = p.number("[gates] stretch_m", g.get("stretch_m", 5.0), 0.1, 20)
@@ -214,6 +237,39 @@ def parse_plan(data: dict, base_dir: Path = Path("."), source: str = "") -> Plan
             cables.append(Cable(serial, lot, length, awg, lanes))
     if not data.get("cables"):
         p.add("no cables: add [[cables]] tables with serial, lot and length_m")
+    sim = _sim_settings(p, data.get("sim", {}), serials)
     if p.items:
         raise PlanError("plan: " + "; ".join(p.items))
-    return Plan(name, tuple(rates), target, seed, Gates(reach, stretch, power, mask), by_id, tuple(cables), source)
+    return Plan(name, tuple(rates), target, seed, Gates(reach, stretch, power, mask), by_id, tuple(cables), source,
+                gate_s, pattern, sim)
+
+
+def _sim_settings(p: _Problems, table: dict, serials: set[str]) -> SimSettings:
+    """The ``[sim]`` table: ``faults = "bert.drop@3"`` and ``[sim.units.<serial>]`` departures."""
+    if not isinstance(table, dict):
+        p.add("[sim] must be a table")
+        return SimSettings()
+    for key in set(table) - {"faults", "units"}:
+        p.add(f"[sim]: unknown key {key!r} (use faults, units)")
+    faults = str(table.get("faults", ""))
+    if faults:
+        from sim_instruments.faults import parse_faults
+
+        try:
+            parse_faults(faults)
+        except InputError as exc:
+            p.add(f"[sim] faults: {exc}")
+    units = {}
+    for serial, row in (table.get("units") or {}).items():
+        where = f"[sim.units.{serial}]"
+        if serial not in serials:
+            p.add(f"{where}: no cable {serial!r} in the plan")
+        if not isinstance(row, dict):
+            p.add(f"{where} must be a table")
+            continue
+        for key in set(row) - {"extra_power_w", "noise_factor"}:
+            p.add(f"{where}: unknown key {key!r} (use extra_power_w, noise_factor)")
+        extra = p.number(f"{where} extra_power_w", row.get("extra_power_w", 0.0), 0, 50)
+        noise = p.number(f"{where} noise_factor", row.get("noise_factor", 1.0), 0.1, 100)
+        units[serial] = SimUnit(extra or 0.0, noise or 1.0)
+    return SimSettings(faults, units)

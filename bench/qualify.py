@@ -1,118 +1,160 @@
 """A qualification run: plan -> instruments -> analysis -> link model -> BERT, power -> gates -> record.
 
-Per cable: a 4-port VNA sweep, its S-parameter figures, the link model on the measured channel
-(predicted BER and reach at each rate), a gated BER per rate (its upper confidence bound is what
-the gate uses), the supply draw (the power gate), and the verdicts, written to the HDF5 record
-before the next cable starts. Instrument faults on one cable are recorded against it and the
-run goes on; Ctrl-C finishes the current write and marks the run interrupted.
+Per cable: a 4-port VNA sweep (de-embedded when the bench names a 2x-thru), its figures at
+every rate from one mixed-mode conversion, the link model on the measured channel (predicted
+BER at the cable's length, reach), a gated BER per lane and rate (its upper confidence bound is
+what the gate uses), the supply draw (the power gate), and the verdicts, written to the HDF5
+record before the next cable starts. An instrument fault is retried once after re-opening that
+instrument; if it persists it is recorded against the cable and the run goes on. Ctrl-C lets
+the current write finish and marks the run interrupted. At the end the run's noise and jitter
+are fitted to the counts (``bench.modelfit``) and the lots summarised (``bench.traceability``).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from accbench.errors import InstrumentError
-from bench.plan import Cable, Lot, Plan
-from bench.record import RunRecord, read_run
+from bench.plan import Cable, Plan
+from bench.record import RunRecord, read_model_inputs, read_run
+from bench.stations import SimulatedBench, wire_spec
 from bench.traceability import lot_summary
-from dsp.twinax import TwinaxSpec
 
-SWEEP = {"start_hz": 10e6, "stop_hz": 60e9, "points": 6000, "ifbw_hz": 1e3}
-GATE_S = 1.0
-SUPPLY_V = 3.3
+__all__ = ["SimulatedBench", "measure_cable", "run_plan", "wire_spec"]
 
-
-def wire_spec(lot: Lot, cable: Cable, carbon: bool = True) -> TwinaxSpec:
-    """The twinax spec of a cable from its lot (``carbon=False``: the same wire with no carbon)."""
-    awg = cable.awg if cable.awg is not None else lot.awg
-    diameter = lot.diameter_mm * 1e-3 if lot.diameter_mm else None
-    return TwinaxSpec(length_m=cable.length_m, awg=None if diameter else awg, diameter_m=diameter,
-                      copper_grade=lot.grade, roughness_rq_m=lot.roughness_um * 1e-6,
-                      carbon_mg_m2=lot.carbon_mg_m2 if carbon else 0.0)
+STEPS = ("sweep", "analysis", "link model", "reach", "bert", "power", "record")
 
 
-class SimulatedBench:
-    """The simulated bench built from the plan's cables and lots, opened through the real drivers."""
+class _Clock:
+    """Seconds spent per step of one cable."""
 
-    def __init__(self, plan: Plan, faults: str = "", extra_power_w: dict | None = None):
-        from sim_instruments.faults import FaultPlan
-        from sim_instruments.twin import SimBench, SimDut, set_bench
+    def __init__(self, progress: Callable[[str], None]):
+        self.split: dict[str, float] = dict.fromkeys(STEPS, 0.0)
+        self._progress = progress
 
-        duts = [SimDut(c.serial, wire_spec(plan.lots[c.lot], c), wire_lot=c.lot,
-                       extra_power_w=(extra_power_w or {}).get(c.serial, 0.0)) for c in plan.cables]
-        self.sim = SimBench(duts, plan.seed, FaultPlan(faults, plan.seed))
-        self._previous = set_bench(self.sim)
+    def step(self, name: str, detail: str = ""):
+        self._progress(name + (f" {detail}" if detail else ""))
+        clock = self
 
-    def open(self, role: str):
-        from instruments import open_instrument
-        from sim_instruments.visa import RESOURCES
+        class _Timer:
+            def __enter__(self):
+                self.t0 = time.perf_counter()
 
-        return open_instrument(RESOURCES[role], "@accsim", kind=role, timeout_s=2.0)
+            def __exit__(self, *exc):
+                clock.split[name] += time.perf_counter() - self.t0
 
-    def connect(self, serial: str) -> None:
-        self.sim.select(serial)
-
-    def describe(self) -> dict:
-        return {"kind": "simulated", **self.sim.describe()}
-
-    def close(self) -> None:
-        from sim_instruments.twin import set_bench
-
-        set_bench(self._previous)
+        return _Timer()
 
 
-def measure_cable(plan: Plan, cable: Cable, instruments: dict, progress: Callable[[str], None]) -> tuple:
-    """All measurements and figures of one cable: (freq_hz, s, figures)."""
-    from dsp import AnalysisOptions, analyze
-    from dsp.channel import MeasuredChannel
-    from dsp.link import simulate_link
+def _retry(bench, role: str, action: Callable, notes: list[str]):
+    """Run ``action``; on an instrument error re-open ``role`` and try once more (the note is kept)."""
+    from instruments.bert import SyncLossError
+    from instruments.power import OverCurrentError
+
+    try:
+        return action()
+    except (SyncLossError, OverCurrentError):
+        raise
+    except InstrumentError as exc:
+        notes.append(f"{role}: {exc}; re-opened and retried")
+        bench.reopen(role)
+        return action()
+
+
+def measure_cable(plan: Plan, cable: Cable, bench, progress: Callable[[str], None]) -> tuple:
+    """All measurements and figures of one cable: (freq_hz, s, figures, arrays)."""
+    from dsp import AnalysisOptions, analyze_rates
+    from dsp.channel import MeasuredChannel, TwinaxChannel
+    from dsp.deembed import deembed_2xthru
+    from dsp.link import LinkModel
     from dsp.linkconfig import LinkConfig
+    from dsp.portmap import resolve_port_map, to_se2gmm_order
+    from dsp.power import PowerModel, cable_power
     from dsp.reach import find_reach
-    from dsp.twinax import twinax_network
+    from dsp.statistical import stat_ber
     from instruments.bert import BerSettings, SyncLossError
     from instruments.power import OverCurrentError
     from instruments.vna import SweepSettings
 
     lot = plan.lots[cable.lot]
+    inst = bench.open_all()  # re-opens an instrument a fault on the previous cable left closed
+    clock = _Clock(progress)
+    notes: list[str] = []
     figures: dict = {"serial": cable.serial, "wire_lot": cable.lot, "carbon_mg_m2": lot.carbon_mg_m2,
-                     "length_m": cable.length_m, "errors": []}
-    progress("VNA sweep")
-    network = instruments["vna"].measure_sparams(SweepSettings(**SWEEP)).network
-    channel = MeasuredChannel.from_network(network, cable.length_m, name=cable.serial)
-    baseline = twinax_network(wire_spec(lot, cable, carbon=False), network.f)
-    rates = []
-    for gbd in plan.rates_gbd:
+                     "length_m": cable.length_m, "lanes": cable.lanes, "errors": [], "notes": notes}
+    with clock.step("sweep"):
+        bench.connect(cable.serial, 1)
+        network = _retry(bench, "vna", lambda: inst["vna"].measure_sparams(SweepSettings(**bench.sweep)).network,
+                         notes)
+    with clock.step("analysis"):
+        if bench.two_x_thru is not None:
+            network = deembed_2xthru(to_se2gmm_order(network, resolve_port_map(network, "auto")[0]),
+                                     bench.two_x_thru)
+            figures["deembedded"] = True
+        bauds = [gbd * 1e9 for gbd in plan.rates_gbd]
+        results = analyze_rates(network, bauds, AnalysisOptions(mask=plan.gates.il_mask), masked_baud=min(bauds),
+                                name=cable.serial)
+        channel = MeasuredChannel.from_analysis(results[0], cable.length_m, name=cable.serial)
+        baseline = TwinaxChannel(wire_spec(lot, cable, carbon=False))
+    rates, arrays = [], {}
+    for gbd, figs in zip(plan.rates_gbd, results, strict=True):
         baud = gbd * 1e9
-        progress(f"analysis and link model at {gbd:g} GBd")
-        mask = plan.gates.il_mask if gbd == min(plan.rates_gbd) else None
-        figs = analyze(network, AnalysisOptions(baud=baud, mask=mask), name=cable.serial)
-        base = analyze(baseline, AnalysisOptions(baud=baud))
         cfg = LinkConfig(baud=baud, target_ber=plan.target_ber)
-        link = simulate_link(channel, cfg, with_eye_width=False)
-        reach = find_reach(channel, cfg, plan.gates.reach_m, plan.gates.stretch_m, resolution_m=0.05)
-        rate = {"gbd": gbd, "nyquist_hz": figs.nyquist_hz, "il_db": figs.il_db, "excess_il_db": figs.il_db - base.il_db,
-                "mask_margin_db": figs.mask_margin_db, "predicted_ber": link.ber, "reach_m": reach.reach_m,
-                "com_db": reach.margin_db}
-        progress(f"BERT {gbd:g} GBd")
-        try:
-            ber = instruments["bert"].measure_ber(BerSettings(baud, "PRBS13Q", GATE_S, sync_timeout_s=0.5))
-            rate.update({"bits": ber.bits, "errors": ber.errors, "ber": ber.ber, "ber_upper_95": ber.ber_upper,
-                         "sync_lost": ber.sync_lost})
-        except SyncLossError as exc:
-            rate.update({"bits": 0, "errors": None, "ber": None, "ber_upper_95": 1.0, "sync_lost": True})
-            figures["errors"].append(str(exc))
-        rates.append(rate)
+        with clock.step("link model", f"{gbd:g} GBd"):
+            eq = LinkModel(channel, cfg, cable.length_m).equalize()
+            stat = stat_ber(eq.equalized, eq.main, eq.sigma, cfg.target_ber, cfg.der0, eq.dd_amplitude,
+                            eq.crosstalk, cfg.dfe_tap)
+        with clock.step("reach", f"{gbd:g} GBd"):
+            reach = find_reach(channel, cfg, plan.gates.reach_m, plan.gates.stretch_m, resolution_m=0.05)
+        base_il = -20 * np.log10(abs(baseline.sdd21(np.array([figs.nyquist_hz]))[0]))
+        arrays[f"eq_cursors_{gbd:g}"] = eq.equalized
+        rates.append({"gbd": gbd, "nyquist_hz": figs.nyquist_hz, "il_db": figs.il_db,
+                      "excess_il_db": figs.il_db - base_il, "baseline_il_db": base_il,
+                      "mask_margin_db": figs.mask_margin_db, "ild_rms_db": figs.ild_rms_db, "rl_db": figs.rl_db,
+                      "predicted_ber": stat.ber, "com_db": stat.com_db, "eye_height": stat.eye_height,
+                      "reach_m": reach.reach_m, "margin_db_at_required": reach.margin_db,
+                      "ctle": {"gdc_db": eq.gdc_db, "gdc2_db": eq.gdc2_db},
+                      "predicted_power_w": cable_power(PowerModel(), baud, abs(eq.gdc_db) + abs(eq.gdc2_db)),
+                      "model": {"main": eq.main, "sigma_parts": eq.sigma_parts, "dd_amplitude": eq.dd_amplitude,
+                                "dfe": cfg.dfe_tap},
+                      "lanes": []})
+    for lane in range(1, cable.lanes + 1):
+        if lane > 1:
+            bench.connect(cable.serial, lane)
+        for rate in rates:
+            with clock.step("bert", f"lane {lane} {rate['gbd']:g} GBd"):
+                settings = BerSettings(rate["gbd"] * 1e9, plan.pattern, plan.gate_s, sync_timeout_s=0.5)
+                try:
+                    ber = _retry(bench, "bert", lambda s=settings: inst["bert"].measure_ber(s), notes)
+                    rate["lanes"].append({"lane": lane, "bits": ber.bits, "errors": ber.errors, "ber": ber.ber,
+                                          "ber_upper_95": ber.ber_upper, "sync_lost": ber.sync_lost})
+                except SyncLossError as exc:
+                    rate["lanes"].append({"lane": lane, "bits": 0, "errors": None, "ber": None,
+                                          "ber_upper_95": 1.0, "sync_lost": True})
+                    figures["errors"].append(f"lane {lane} {rate['gbd']:g} GBd: {exc}")
+    for rate in rates:
+        worst = max(rate["lanes"], key=lambda r: r["ber_upper_95"])
+        rate.update({"ber": worst["ber"], "ber_upper_95": worst["ber_upper_95"],
+                     "sync_lost": any(r["sync_lost"] for r in rate["lanes"])})
     figures["rates"] = rates
-    progress("power")
-    try:
-        supply = instruments["power"]
-        supply.power_up([1, 2], SUPPLY_V)
-        figures["power_w"] = supply.measure([1, 2], points=256).total_w
-    except OverCurrentError as exc:
-        figures["power_w"] = None
-        figures["errors"].append(str(exc))
-    return network.f, network.s, _verdicts(plan, figures)
+    with clock.step("power"):
+        try:
+            def draw() -> float:
+                supply = inst["power"]
+                supply.power_up([1, 2], bench.supply_v)
+                return supply.measure([1, 2], points=256).total_w
+
+            figures["power_w"] = _retry(bench, "power", draw, notes)
+        except OverCurrentError as exc:
+            figures["power_w"] = None
+            figures["errors"].append(str(exc))
+    figures["predicted_power_w"] = max(rates, key=lambda r: r["gbd"])["predicted_power_w"]
+    figures["timing_s"] = clock.split
+    return network.f, network.s, _verdicts(plan, figures), arrays
 
 
 def _verdicts(plan: Plan, figures: dict) -> dict:
@@ -123,54 +165,94 @@ def _verdicts(plan: Plan, figures: dict) -> dict:
     figures["il_db"] = {f"{r['gbd']:g}": r["il_db"] for r in rates}
     figures["reach_m"] = top["reach_m"]
     measured_ok = all(r["ber_upper_95"] <= plan.target_ber for r in rates)
+    power = figures["power_w"]
     figures["verdicts"] = {
         "il_mask": None if mask_margin is None else {"pass": mask_margin >= 0, "margin_db": mask_margin},
         "reach": {"pass": top["reach_m"] >= plan.gates.reach_m and measured_ok,
-                  "margin_m": top["reach_m"] - plan.gates.reach_m, "measured_ber_pass": measured_ok},
-        "power": {"pass": figures["power_w"] is not None and figures["power_w"] <= plan.gates.power_w_max,
-                  "margin_w": None if figures["power_w"] is None else plan.gates.power_w_max - figures["power_w"]},
+                  "margin_m": top["reach_m"] - plan.gates.reach_m, "measured_ber_pass": measured_ok,
+                  "worst_ber_upper_95": max(r["ber_upper_95"] for r in rates)},
+        "power": {"pass": power is not None and power <= plan.gates.power_w_max,
+                  "margin_w": None if power is None else plan.gates.power_w_max - power},
     }
     figures["pass"] = all(v["pass"] for v in figures["verdicts"].values() if v is not None)
     return figures
+
+
+def _failed_cable(cable: Cable, plan: Plan, error: str, notes: list[str]) -> dict:
+    """The record of a cable whose measurement an instrument fault stopped (it fails; the run goes on)."""
+    return {"serial": cable.serial, "wire_lot": cable.lot, "carbon_mg_m2": plan.lots[cable.lot].carbon_mg_m2,
+            "length_m": cable.length_m, "lanes": cable.lanes, "rates": [], "il_db": {}, "reach_m": None,
+            "power_w": None, "errors": [error], "notes": notes, "verdicts": {}, "pass": False,
+            "instrument_error": error}
+
+
+def model_comparison(path: str | Path, cables: list[dict]) -> dict:
+    """Fit the run's noise/jitter to its BER counts and its power model to its watts (``bench.modelfit``)."""
+    from bench.modelfit import fit_ber_model, fit_power_model
+
+    cursors = read_model_inputs(path)
+    observations = []
+    for c in cables:
+        for r in c["rates"]:
+            for lane in r["lanes"]:
+                key = (c["serial"], f"{r['gbd']:g}")
+                if not lane["sync_lost"] and lane["bits"] and key in cursors:
+                    observations.append((c["serial"], r["gbd"], lane["lane"], lane["bits"], lane["errors"],
+                                         r["model"], cursors[key]))
+    ber = fit_ber_model(observations)
+    power = fit_power_model([(c["serial"], c["power_w"], c.get("predicted_power_w")) for c in cables])
+    return {"ber": ber, "power": power, "outliers": sorted(set(ber["outliers"]) | set(power["outliers"]))}
 
 
 def run_plan(plan: Plan, output: str | Path, bench=None, resume: bool = False,
              progress: Callable[[str, str], None] | None = None) -> dict:
     """Run ``plan`` on ``bench`` (the simulated bench by default) into ``output``; the run summary."""
     record = RunRecord(output)
+    own_bench = bench is None
     bench = bench or SimulatedBench(plan)
     say = progress or (lambda serial, step: None)
-    if resume:
-        done = set(record.open_for_resume(plan.source))
-    else:
-        record.create(plan.name, plan.source, plan.to_dict(), bench.describe())
-        done = set()
     status = "failed"
+    timing = dict.fromkeys(STEPS, 0.0)
     try:
-        instruments = {role: bench.open(role) for role in ("vna", "bert", "power")}
+        if resume:
+            done = set(record.open_for_resume(plan.source))
+        else:
+            record.create(plan.name, plan.source, plan.to_dict(), bench.describe())
+            done = set()
+        instruments = bench.open_all()
         record.set_instruments({role: inst.identity.to_dict() | {"dialect": inst.DIALECT}
                                 for role, inst in instruments.items()})
         for order, cable in enumerate(plan.cables):
             if cable.serial in done:
+                say(cable.serial, "done earlier")
                 continue
-            bench.connect(cable.serial)
             try:
-                freq, s, figures = measure_cable(plan, cable, instruments,
-                                                   lambda step, serial=cable.serial: say(serial, step))
+                freq, s, figures, arrays = measure_cable(plan, cable, bench,
+                                                         lambda step, serial=cable.serial: say(serial, step))
             except InstrumentError as exc:
-                record.event(f"{cable.serial}: {exc}")
-                say(cable.serial, f"instrument error recorded: {exc}")
-                continue
-            record.write_cable(cable.serial, order, freq, s, figures)
+                record.event(f"{cable.serial}: instrument error, cable recorded as failed: {exc}")
+                freq, s, figures, arrays = np.zeros(0), np.zeros((0, 4, 4), complex), \
+                    _failed_cable(cable, plan, str(exc), []), {}
+            say(cable.serial, "record")
+            timing["record"] += record.write_cable(cable.serial, order, freq, s, figures, arrays)
+            for step, seconds in figures.get("timing_s", {}).items():
+                timing[step] += seconds
+            error = figures.get("instrument_error")
+            say(cable.serial, "recorded" + (f" with an instrument error: {error}" if error else ""))
         status = "complete"
     except KeyboardInterrupt:
         status = "interrupted"
         raise
     finally:
-        summary = lot_summary(plan, read_run(output)["cables"]) if status == "complete" else None
-        record.finish(status, summary)
-        if isinstance(bench, SimulatedBench):
+        summary = None
+        if status == "complete":
+            t0 = time.perf_counter()
+            cables = [c for c in read_run(output)["cables"] if not c.get("instrument_error")]
+            summary = lot_summary(plan, cables)
+            summary["model_vs_measurement"] = model_comparison(output, cables)
+            timing["summary"] = time.perf_counter() - t0
+        if record.path.is_file():
+            record.finish(status, summary, timing)
+        if own_bench or isinstance(bench, SimulatedBench):
             bench.close()
     return read_run(output)
-
-

@@ -4,7 +4,9 @@ Schema ``accbench-run/1`` (also in the README):
 ``/`` attrs: schema, name, software_version, started, ended, status (running, complete,
 interrupted, failed), plan_toml, plan_json, bench_json, instruments_json, events_json.
 ``/lots/<id>`` attrs: the lot's fields. ``/cables/<serial>`` attrs: wire_lot, length_m, order,
-verdicts and figures (``figures_json``); datasets ``freq_hz`` (N) and ``s`` (N x 4 x 4 complex).
+pass, complete, and figures (``figures_json``); datasets ``freq_hz`` (N), ``s`` (N x 4 x 4
+complex) and ``eq_cursors_<GBd>`` (the link model's equalised pulse, for the model fit).
+``timing_json`` (seconds per step) and ``summary_json`` (lots, regressions, model fit) at the end.
 Each cable is computed in memory and then written in one short open-write-close, so a run
 killed at any moment leaves every finished cable readable; a group without ``complete`` is
 dropped on resume.
@@ -12,7 +14,10 @@ dropped on resume.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -81,26 +86,53 @@ class RunRecord:
         with h5py.File(self.path, "a") as f:
             f.attrs["instruments_json"] = json.dumps(identities)
 
-    def write_cable(self, serial: str, order: int, freq_hz: np.ndarray, s: np.ndarray, figures: dict) -> None:
-        """Write one finished cable (data, figures, verdicts) and mark it complete."""
-        with h5py.File(self.path, "a") as f:
+    def write_cable(self, serial: str, order: int, freq_hz: np.ndarray, s: np.ndarray, figures: dict,
+                    arrays: dict[str, np.ndarray] | None = None) -> float:
+        """Write one finished cable (data, figures, verdicts, model arrays), mark it complete; seconds taken.
+
+        Ctrl-C during the write is held until the cable is complete, then raised.
+        """
+        t0 = time.perf_counter()
+        with _interrupts_held(), h5py.File(self.path, "a") as f:
             cables = f["cables"]
             if serial in cables:
                 del cables[serial]
             group = cables.create_group(serial)
             group.create_dataset("freq_hz", data=np.asarray(freq_hz, dtype=float))
             group.create_dataset("s", data=np.asarray(s, dtype=complex), compression="gzip", compression_opts=1)
+            for name, values in (arrays or {}).items():
+                group.create_dataset(name, data=np.asarray(values, dtype=float))
             group.attrs.update({"order": order, "wire_lot": figures["wire_lot"], "length_m": figures["length_m"],
                                 "pass": bool(figures["pass"]), "figures_json": json.dumps(figures)})
             group.attrs["complete"] = True
+            f.flush()
+        return time.perf_counter() - t0
 
-    def finish(self, status: str, summary: dict | None = None) -> None:
-        with h5py.File(self.path, "a") as f:
+    def finish(self, status: str, summary: dict | None = None, timing: dict | None = None) -> None:
+        with _interrupts_held(), h5py.File(self.path, "a") as f:
             f.attrs["status"] = status
             f.attrs["ended"] = _now()
             if summary is not None:
                 f.attrs["summary_json"] = json.dumps(summary)
+            if timing is not None:
+                f.attrs["timing_json"] = json.dumps(timing)
             self._event(f, status)
+
+
+@contextlib.contextmanager
+def _interrupts_held():
+    """Hold SIGINT while a write is in progress and re-raise it as KeyboardInterrupt afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def read_run(path: str | Path) -> dict:
@@ -118,9 +150,23 @@ def read_run(path: str | Path) -> dict:
                     "software_version": str(f.attrs["software_version"]),
                     "plan": json.loads(f.attrs["plan_json"]), "instruments": json.loads(f.attrs["instruments_json"]),
                     "events": json.loads(f.attrs["events_json"]), "cables": cables,
+                    "bench": json.loads(f.attrs["bench_json"]),
+                    "timing_s": json.loads(f.attrs.get("timing_json", "{}")),
                     "summary": json.loads(f.attrs.get("summary_json", "{}"))}
     except OSError as exc:
         raise InputError(f"cannot read run record {path}: {exc}") from exc
+
+
+def read_model_inputs(path: str | Path) -> dict[tuple[str, str], np.ndarray]:
+    """(serial, rate in GBd as text) -> the equalised cursors the link model found for that cable."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        for serial, group in f["cables"].items():
+            if group.attrs.get("complete", False):
+                for name in group:
+                    if name.startswith("eq_cursors_"):
+                        out[(serial, name.removeprefix("eq_cursors_"))] = group[name][()]
+    return out
 
 
 def read_sparameters(path: str | Path, serial: str) -> tuple[np.ndarray, np.ndarray]:

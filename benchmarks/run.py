@@ -149,6 +149,10 @@ def main() -> None:
     from benchmarks.sim_bench import run_cases
 
     run_cases(add, args.repeat)
+    # --- issue 6: a qualification run
+    from benchmarks.qualify_bench import run_cases as qualify_cases
+
+    qualify_cases(add)
     # --- memory of a long run, in a fresh process
     n_mem = 100_000_000 if args.quick else 1_000_000_000
     start = time.perf_counter()

@@ -13,6 +13,7 @@ _EXPORTS = {
     "AnalysisResult": "dsp.analysis",
     "analyze": "dsp.analysis",
     "analyze_file": "dsp.analysis",
+    "analyze_rates": "dsp.analysis",
     "read_touchstone": "dsp.touchstone",
     "write_touchstone": "dsp.touchstone",
     "TwinaxSpec": "dsp.twinax",

@@ -8,7 +8,7 @@ margin and crosstalk ICN. The result is a frozen ``AnalysisResult``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +68,7 @@ class Curves:
     sdd11_db: np.ndarray
     sdd22_db: np.ndarray
     fit_band_hz: tuple[float, float]
+    sdd21: np.ndarray | None = None  # complex, for link models built from the same analysis
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,27 @@ def analyze(network: rf.Network, options: AnalysisOptions | None = None,
     name = name or network.name or "network"
     warnings: list[str] = []
     ordered, s_mm, port_map = _mixed_mode(network, options, warnings)
-    f = network.f
+    return _figures(network.f, ordered, s_mm, port_map, options, name, warnings)
+
+
+def analyze_rates(network: rf.Network, bauds: list[float], options: AnalysisOptions | None = None,
+                  masked_baud: float | None = None, name: str = "") -> list[AnalysisResult]:
+    """``analyze`` at several bauds sharing one port map and mixed-mode conversion.
+
+    ``options.mask`` is applied only at ``masked_baud`` (masks are defined for one rate).
+    """
+    options = options or AnalysisOptions()
+    name = name or network.name or "network"
+    warnings: list[str] = []
+    ordered, s_mm, port_map = _mixed_mode(network, options, warnings)
+    return [_figures(network.f, ordered, s_mm, port_map,
+                     replace(options, baud=baud, mask=options.mask if baud == masked_baud else None),
+                     name, list(warnings)) for baud in bauds]
+
+
+def _figures(f: np.ndarray, ordered: rf.Network | None, s_mm: np.ndarray, port_map: PortMap | None,
+             options: AnalysisOptions, name: str, warnings: list[str]) -> AnalysisResult:
+    """Every figure of one mixed-mode channel at ``options.baud``."""
     nyquist = options.baud / 2.0
     if nyquist > f[-1]:
         raise BandError(
@@ -285,5 +306,5 @@ def analyze(network: rf.Network, options: AnalysisOptions | None = None,
         mask_margin_freq_hz=margin_f,
         icn_mv=icn_mv,
         warnings=tuple(warnings),
-        curves=Curves(f, il, fit(f), db(sdd11), db(sdd22), (fit.f_min_hz, fit.f_max_hz)),
+        curves=Curves(f, il, fit(f), db(sdd11), db(sdd22), (fit.f_min_hz, fit.f_max_hz), sdd21),
     )

@@ -101,6 +101,17 @@ class MeasuredChannel:
         return cls._build(network.f, s21, result.delay_s, result.usable_bw_hz, length_m, name, port_map)
 
     @classmethod
+    def from_analysis(cls, result, length_m: float | None = None, name: str = "") -> MeasuredChannel:
+        """The thru of an ``AnalysisResult`` already computed (no second mixed-mode conversion)."""
+        if length_m is not None and length_m <= 0:
+            raise InputError("the measured length must be > 0 m")
+        curves = result.curves
+        if curves is None or curves.sdd21 is None:
+            raise InputError("this analysis result carries no SDD21 curve; build the channel from the network")
+        return cls._build(curves.freq_hz, curves.sdd21, result.delay_s, result.usable_bw_hz, length_m,
+                          name or result.file, None)
+
+    @classmethod
     def from_xt(cls, network: rf.Network, thru_channel: MeasuredChannel, name: str = "") -> MeasuredChannel:
         """A NEXT/FEXT aggressor 4-port, mapped like its thru and used as measured (not length-scaled)."""
         if network.nports != 4 or thru_channel.port_map is None:

@@ -128,44 +128,129 @@ class LinkModel:
             return self._ideal(noise_rms)
         grid = ([ctle_setting] if ctle_setting is not None else
                 [(g, g2) for g in cfg.ctle_gdc_db for g2 in cfg.ctle_gdc2_db])
-        f = self.freq
-        df = f[1] - f[0]
-        h_ctle = np.array([ctle(f, cfg.baud, g, g2, cfg.ctle_fz_ratio, cfg.ctle_fp1_ratio,
-                                cfg.ctle_fp2_ratio, cfg.ctle_flf_ratio) for g, g2 in grid])
-        pulses = pulse_from_response(self.pre * h_ctle * self.post, cfg.baud, cfg.samples_per_ui,
+        if ctle_setting is None:  # the grid is a product: broadcast gdc x gdc2 (row-major, like ``grid``)
+            gdc, gdc2 = np.array(cfg.ctle_gdc_db)[:, None, None], np.array(cfg.ctle_gdc2_db)[None, :, None]
+        else:
+            gdc, gdc2 = np.array([[ctle_setting[0]]]), np.array([[ctle_setting[1]]])
+        h_ctle = ctle(self.freq, cfg.baud, gdc, gdc2, cfg.ctle_fz_ratio, cfg.ctle_fp1_ratio,
+                      cfg.ctle_fp2_ratio, cfg.ctle_flf_ratio).reshape(len(grid), self.freq.size)
+        pulses = pulse_from_response((self.pre * self.post) * h_ctle, cfg.baud, cfg.samples_per_ui,
                                      cfg.window_ui, self.delay)
+        if cfg.ffe_method == "mmse" and cfg.ffe_tap_limit is None and len(grid) > 1:
+            snr = self._grid_snr(h_ctle, pulses, noise_rms, dfe)
+            order = [int(np.argmax(snr))] if np.isfinite(snr).any() else []
+        else:
+            order = range(len(grid))
         best = None
-        snr_tx = 10 ** (-cfg.snr_tx_db / 10)
-        for i, (g, g2) in enumerate(grid):
-            cur = sample_cursors(pulses[i], cfg.samples_per_ui)
-            if cur.values[cur.main] <= 0:
-                continue
-            rx_psd, acc_psd = self._noise_psd(h_ctle[i])
-            n_in = float(np.sum(rx_psd + acc_psd) * df) + snr_tx * float(np.sum(cur.values**2)) + \
-                cfg.sigma_rj_ui**2 * float(np.sum(cur.slopes**2))
-            if noise_rms is not None:
-                n_in = noise_rms**2
-            taps = ffe_taps(cur.values, cur.main, cfg.ffe_pre, cfg.ffe_post, n_in / SYMBOL_VARIANCE,
-                            cfg.ffe_method, cfg.ffe_tap_limit)
-            eq = np.convolve(cur.values, taps)
-            d = cur.main + cfg.ffe_pre
-            parts = self._sigma_parts(eq, cur, taps, rx_psd, acc_psd, df, noise_rms)
-            sigma2 = sum(v**2 for v in parts.values())
-            isi = eq.copy()
-            isi[d] = 0.0
-            if dfe and d + 1 < isi.size:
-                isi[d + 1] = 0.0
-            snr = eq[d] ** 2 * SYMBOL_VARIANCE / (SYMBOL_VARIANCE * np.sum(isi**2) + sigma2)
-            if best is None or snr > best[0]:
-                best = (snr, g, g2, taps, cur, eq, d, parts, i)
+        for i in order:
+            found = self._setting(grid[i], h_ctle[i], pulses[i], noise_rms, dfe)
+            if found is not None and (best is None or found.snr_db > best.snr_db):
+                best = found
         if best is None:
             raise InputError("no CTLE setting gives a positive main cursor: the channel is closed")
-        snr, g, g2, taps, cur, eq, d, parts, i = best
+        return best
+
+    def _setting(self, setting: tuple[float, float], h_ctle: np.ndarray, pulse: np.ndarray,
+                 noise_rms: float | None, dfe: bool) -> Equalized | None:
+        """The FFE, noise and SNR of one CTLE setting (None when its main cursor is not positive)."""
+        cfg = self.cfg
+        df = self.freq[1] - self.freq[0]
+        cur = sample_cursors(pulse, cfg.samples_per_ui)
+        if cur.values[cur.main] <= 0:
+            return None
+        rx_psd, acc_psd = self._noise_psd(h_ctle)
+        n_in = float(np.sum(rx_psd + acc_psd) * df) + 10 ** (-cfg.snr_tx_db / 10) * float(np.sum(cur.values**2)) + \
+            cfg.sigma_rj_ui**2 * float(np.sum(cur.slopes**2))
+        if noise_rms is not None:
+            n_in = noise_rms**2
+        taps = ffe_taps(cur.values, cur.main, cfg.ffe_pre, cfg.ffe_post, n_in / SYMBOL_VARIANCE,
+                        cfg.ffe_method, cfg.ffe_tap_limit)
+        eq = np.convolve(cur.values, taps)
+        d = cur.main + cfg.ffe_pre
+        parts = self._sigma_parts(eq, cur, taps, rx_psd, acc_psd, df, noise_rms)
+        sigma2 = sum(v**2 for v in parts.values())
+        isi = eq.copy()
+        isi[d] = 0.0
+        if dfe and d + 1 < isi.size:
+            isi[d + 1] = 0.0
+        snr = eq[d] ** 2 * SYMBOL_VARIANCE / (SYMBOL_VARIANCE * np.sum(isi**2) + sigma2)
         slopes_eq = np.convolve(cur.slopes, taps)
         dd = 0.0 if noise_rms is not None else cfg.a_dd_ui * float(np.sqrt(np.sum(slopes_eq**2)))
-        xt = self._crosstalk(h_ctle[i], taps)
-        return Equalized(g, g2, taps, cur, eq, d, float(np.sqrt(sum(v**2 for v in parts.values()))),
-                         parts, dd, float(10 * np.log10(snr)), pulses[i], xt)
+        xt = self._crosstalk(h_ctle, taps)
+        return Equalized(setting[0], setting[1], taps, cur, eq, d, float(np.sqrt(sigma2)), parts, dd,
+                         float(10 * np.log10(snr)), pulse, xt)
+
+    def _grid_snr(self, h_ctle: np.ndarray, pulses: np.ndarray, noise_rms: float | None, dfe: bool) -> np.ndarray:
+        """Slicer SNR of every CTLE setting at once (MMSE FFE, no tap limit; -inf: main cursor <= 0).
+
+        The same quantities as ``_setting``, vectorised over the grid: the MMSE normal equations
+        of a convolution matrix need only the cursors' autocorrelation and the row at the main.
+        """
+        cfg = self.cfg
+        spu, pre = cfg.samples_per_ui, cfg.ffe_pre
+        n = pre + 1 + cfg.ffe_post
+        k_all = np.arange(pulses.shape[0])
+        df = self.freq[1] - self.freq[0]
+        peak = np.argmax(pulses, axis=1)
+        phase, main = peak % spu, peak // spu
+        width = pulses.shape[1]
+        idx = phase[:, None] + spu * np.arange(width // spu)[None, :]
+        values = np.take_along_axis(pulses, idx, axis=1)
+        slopes = (np.take_along_axis(pulses, (idx + 1) % width, axis=1)
+                  - np.take_along_axis(pulses, (idx - 1) % width, axis=1)) * (spu / 2.0)
+        m = values.shape[1]
+        valid = values[k_all, main] > 0
+        rx_psd, acc_psd = self._noise_psd(h_ctle)
+        if noise_rms is not None:
+            n_in = np.full(k_all.size, noise_rms**2)
+        else:
+            n_in = (np.sum(rx_psd) + np.sum(acc_psd, axis=1)) * df + \
+                10 ** (-cfg.snr_tx_db / 10) * np.sum(values**2, axis=1) + cfg.sigma_rj_ui**2 * np.sum(slopes**2, axis=1)
+        # normal equations of ffe.ffe_taps' MMSE least squares (unknowns: the other taps and the gain)
+        auto = np.stack([np.sum(values[:, : m - lag] * values[:, lag:], axis=1) for lag in range(n)], axis=1)
+        gram = auto[:, np.abs(np.arange(n)[:, None] - np.arange(n)[None, :])]
+        rows = main[:, None] + pre - np.arange(n)[None, :]
+        at_main = np.where((rows >= 0) & (rows < m), values[k_all[:, None], np.clip(rows, 0, m - 1)], 0.0)
+        others = [j for j in range(n) if j != pre]
+        lam = np.maximum(n_in / SYMBOL_VARIANCE, 1e-12) / SYMBOL_VARIANCE
+        system = np.zeros((k_all.size, n, n))
+        system[:, : n - 1, : n - 1] = gram[:, others][:, :, others] + lam[:, None, None] * np.eye(n - 1)
+        system[:, : n - 1, n - 1] = -at_main[:, others]
+        system[:, n - 1, : n - 1] = -at_main[:, others]
+        system[:, n - 1, n - 1] = 1.0
+        rhs = np.concatenate([-gram[:, others, pre], at_main[:, pre : pre + 1]], axis=1)
+        solution = np.linalg.solve(system, rhs[..., None])[..., 0]
+        taps = np.ones((k_all.size, n))
+        taps[:, others] = solution[:, :-1]
+        eq = np.zeros((k_all.size, m + n - 1))
+        slopes_eq = np.zeros_like(eq)
+        for j in range(n):
+            eq[:, j : j + m] += taps[:, j : j + 1] * values
+            slopes_eq[:, j : j + m] += taps[:, j : j + 1] * slopes
+        d = main + pre
+        if noise_rms is not None:
+            sigma2 = np.full(k_all.size, noise_rms**2)
+        else:
+            cos = self._cosines(n)
+            tap_auto = np.stack([np.sum(taps[:, : n - lag] * taps[:, lag:], axis=1) for lag in range(n)], axis=1)
+            weights = np.concatenate([tap_auto[:, :1], 2 * tap_auto[:, 1:]], axis=1)
+            rx = weights @ ((rx_psd @ cos) * df)
+            acc = np.sum(weights * ((acc_psd @ cos) * df), axis=1)
+            sigma2 = (10 ** (-cfg.snr_tx_db / 10) * np.sum(eq**2, axis=1) + np.maximum(rx, 0.0)
+                      + np.maximum(acc, 0.0) + cfg.sigma_rj_ui**2 * np.sum(slopes_eq**2, axis=1))
+        main_eq = eq[k_all, d]
+        isi = np.sum(eq**2, axis=1) - main_eq**2
+        if dfe:
+            post = np.where(d + 1 < eq.shape[1], eq[k_all, np.minimum(d + 1, eq.shape[1] - 1)], 0.0)
+            isi = isi - post**2
+        snr = main_eq**2 * SYMBOL_VARIANCE / (SYMBOL_VARIANCE * np.maximum(isi, 0.0) + sigma2)
+        return np.where(valid, snr, -np.inf)
+
+    def _cosines(self, n: int) -> np.ndarray:
+        """cos(2 pi f m / fb) for m < n on the model grid (cached: the FFE noise moments)."""
+        if self._cos is None or self._cos.shape[1] != n:
+            self._cos = np.cos(2 * np.pi * np.outer(self.freq, np.arange(n)) / self.cfg.baud)
+        return self._cos
 
     def _through_ffe(self, psd: np.ndarray, taps: np.ndarray, df: float) -> float:
         """Variance of noise of one-sided ``psd`` after the FFE: int psd |C(f)|^2 df.
@@ -174,9 +259,7 @@ class LinkModel:
         only len(taps) cosine moments of the PSD are needed.
         """
         n = taps.size
-        if self._cos is None or self._cos.shape[1] != n:
-            self._cos = np.cos(2 * np.pi * np.outer(self.freq, np.arange(n)) / self.cfg.baud)
-        moments = (psd @ self._cos) * df
+        moments = (psd @ self._cosines(n)) * df
         r = np.correlate(taps, taps, mode="full")[n - 1:]
         return float(r[0] * moments[0] + 2 * np.dot(r[1:], moments[1:]))
 
@@ -226,26 +309,41 @@ def _equalized_pulse(eq: Equalized, samples_per_ui: int) -> np.ndarray:
     return out
 
 
-def eye_width_ui(model: LinkModel, eq: Equalized, cfg: LinkConfig) -> float:
-    """Width (UI) of sampling phases whose eye height at the target BER is positive."""
-    if model.ideal:
-        return 1.0
+def phase_scan(model: LinkModel, eq: Equalized, cfg: LinkConfig) -> tuple[np.ndarray, list]:
+    """Statistical results at every sampling phase around the chosen one: (offset_ui, [StatResult | None]).
+
+    The FFE stays as equalised at the chosen phase; a phase whose main cursor is not positive is None.
+    This is the bathtub (BER vs sampling instant) and what the eye width is read from.
+    """
     spu = cfg.samples_per_ui
+    offsets = np.arange(-spu // 2, spu // 2)
+    if model.ideal:
+        return offsets / spu, [None] * offsets.size
     peak = int(np.argmax(eq.pulse))
-    open_count = 0
-    for off in range(-spu // 2, spu // 2):
+    results = []
+    for off in offsets:
         idx = peak + off
         values = eq.pulse[idx % spu::spu]
         main = idx // spu
         if main >= values.size:
+            results.append(None)
             continue
         eqv = np.convolve(values, eq.ffe)
         d = main + cfg.ffe_pre
         if eqv[d] <= 0:
+            results.append(None)
             continue
-        r = stat_ber(eqv, d, eq.sigma, cfg.target_ber, cfg.der0, eq.dd_amplitude, eq.crosstalk, cfg.dfe_tap)
-        open_count += r.eye_height > 0
-    return open_count / spu
+        results.append(stat_ber(eqv, d, eq.sigma, cfg.target_ber, cfg.der0, eq.dd_amplitude, eq.crosstalk,
+                                cfg.dfe_tap))
+    return offsets / spu, results
+
+
+def eye_width_ui(model: LinkModel, eq: Equalized, cfg: LinkConfig) -> float:
+    """Width (UI) of sampling phases whose eye height at the target BER is positive."""
+    if model.ideal:
+        return 1.0
+    _, results = phase_scan(model, eq, cfg)
+    return sum(r is not None and r.eye_height > 0 for r in results) / cfg.samples_per_ui
 
 
 def simulate_link(channel, cfg: LinkConfig, length_m: float | None = None, mode: str = "stat",

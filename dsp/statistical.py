@@ -67,6 +67,43 @@ class StatResult:
     sigma: float
 
 
+def interference_pdf(cursors: np.ndarray, main_index: int, crosstalk: list[np.ndarray] | None = None,
+                     dfe: bool = False, margin: float = 0.0) -> tuple[np.ndarray, np.ndarray, float]:
+    """(v, pdf, main): the distribution of ISI and crosstalk at the slicer on a grid of step main/3/600.
+
+    ``margin`` widens the grid for the noise and jitter added later.
+    """
+    main = float(cursors[main_index])
+    if main <= 0:
+        raise InputError("the main cursor of the equalised pulse is not positive: the link is closed")
+    isi = np.delete(np.asarray(cursors, dtype=float), main_index)
+    if dfe and main_index < cursors.size - 1:
+        isi = np.delete(isi, main_index)  # the first post-cursor sits where main was removed
+    xt = [np.asarray(x, dtype=float) for x in (crosstalk or [])]
+    dv = main / 3.0 / BINS_PER_HALF_EYE
+    reach = np.abs(isi).sum() + sum(np.abs(x).sum() for x in xt) + margin + main
+    half = int(np.ceil(reach / dv)) + 4
+    pdf = np.zeros(2 * half + 1)
+    pdf[half] = 1.0
+    levels = np.array([-1.0, -1.0 / 3.0, 1.0 / 3.0, 1.0])
+    pdf = _add_cursors(pdf, isi, dv, levels)
+    for x in xt:
+        pdf = _add_cursors(pdf, x, dv, levels)
+    return (np.arange(pdf.size) - half) * dv, pdf, main
+
+
+def ber_given_noise(v: np.ndarray, pdf: np.ndarray, main: float, sigma: float, dd_amplitude: float) -> float:
+    """BER (Gray PAM4) for an interference distribution plus dual-Dirac jitter and Gaussian noise.
+
+    Evaluated in closed form over the interference grid (no noise grid), so a fit can call it
+    for many noise and jitter values: SER = 1.5 sum_v pdf(v) (Phi((-d-v-A)/s) + Phi((-d-v+A)/s)) / 2.
+    """
+    d = main / 3.0
+    s = max(sigma, 1e-12)
+    tail = 0.5 * (ndtr((-d - v - dd_amplitude) / s) + ndtr((-d - v + dd_amplitude) / s))
+    return 0.75 * min(float(np.dot(pdf, tail)), 1.0)
+
+
 def stat_ber(cursors: np.ndarray, main_index: int, sigma: float, target_ber: float = 2.4e-4,
              der0: float = 2e-4, dd_amplitude: float = 0.0, crosstalk: list[np.ndarray] | None = None,
              dfe: bool = False) -> StatResult:
@@ -77,22 +114,8 @@ def stat_ber(cursors: np.ndarray, main_index: int, sigma: float, target_ber: flo
     ``crosstalk`` symbol-spaced aggressor responses at the slicer. A 1-tap DFE removes the
     first post-cursor (error propagation ignored).
     """
-    main = float(cursors[main_index])
-    if main <= 0:
-        raise InputError("the main cursor of the equalised pulse is not positive: the link is closed")
-    isi = np.delete(np.asarray(cursors, dtype=float), main_index)
-    if dfe and main_index < cursors.size - 1:
-        isi = np.delete(isi, main_index)  # the first post-cursor sits where main was removed
-    xt = [np.asarray(x, dtype=float) for x in (crosstalk or [])]
-    dv = main / 3.0 / BINS_PER_HALF_EYE
-    reach = np.abs(isi).sum() + sum(np.abs(x).sum() for x in xt) + dd_amplitude + 9.0 * sigma + main
-    half = int(np.ceil(reach / dv)) + 4
-    pdf = np.zeros(2 * half + 1)
-    pdf[half] = 1.0
-    levels = np.array([-1.0, -1.0 / 3.0, 1.0 / 3.0, 1.0])
-    pdf = _add_cursors(pdf, isi, dv, levels)
-    for x in xt:
-        pdf = _add_cursors(pdf, x, dv, levels)
+    v, pdf, main = interference_pdf(cursors, main_index, crosstalk, dfe, dd_amplitude + 9.0 * sigma)
+    dv = v[1] - v[0]
     if dd_amplitude > 0:
         k = round(dd_amplitude / dv)
         pdf = 0.5 * (np.roll(pdf, k) + np.roll(pdf, -k))
@@ -102,7 +125,6 @@ def stat_ber(cursors: np.ndarray, main_index: int, sigma: float, target_ber: flo
         kernel = np.diff(ndtr(edges))
         pdf = np.maximum(fftconvolve(pdf, kernel, mode="same"), 0.0)
     cdf = np.cumsum(pdf)
-    v = (np.arange(pdf.size) - half) * dv
 
     def tail_below(x: float) -> float:  # P(X < x)
         return float(np.interp(x, v, cdf))

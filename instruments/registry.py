@@ -21,6 +21,11 @@ def supported_models() -> dict[str, list[str]]:
     return {d.DIALECT: list(d.MODELS) for d in _drivers()}
 
 
+def dialect_kinds() -> dict[str, str]:
+    """Dialect name -> the role its driver fills (vna, bert, power)."""
+    return {d.DIALECT: d.KIND for d in _drivers()}
+
+
 def driver_for(identity: Identity, dialect: str | None = None, kind: str | None = None) -> type[Instrument]:
     """The driver class for ``identity`` (or the named ``dialect``); unknown models are an error."""
     drivers = _drivers()

@@ -51,16 +51,18 @@ class SimInstrument:
         self.bench = bench
         self.engine = ScpiEngine(static=self._static)
         self.engine.add("*RST", setter=lambda p, s: self.reset())
-        self.engine.add("SIMulation:DUT", setter=lambda p, s: self._select(p), query=lambda p, s: f'"{bench.selected}"')
+        self.engine.add("SIMulation:DUT", setter=lambda p, s: self._select(p),
+                        query=lambda p, s: f'"{bench.selected}",{bench.lane}')
         self.register()
         self.reset()
 
     def _select(self, params: list[str]) -> None:
         from accbench.errors import InputError
-        from sim_instruments.scpi import ScpiError, unquote
+        from sim_instruments.scpi import ScpiError, number, unquote
 
         try:
-            self.bench.select(unquote(params[0]) if params else "")
+            lane = int(number(params[1])) if len(params) > 1 else 1
+            self.bench.select(unquote(params[0]) if params else "", lane)
         except InputError as exc:
             raise ScpiError(-224, str(exc)) from exc
 

@@ -137,7 +137,7 @@ class SimKeysightN6705(SimInstrument):
                     self.tripped[ch] = True
 
     def _noise(self, size: int, sigma: float) -> np.ndarray:
-        rng = np.random.default_rng([self.bench.seed, 6705, self.readings])
+        rng = self.bench.random("power")
         self.readings += 1
         return rng.standard_normal(size) * sigma
 

@@ -10,6 +10,7 @@ instrument answers from it, so all three see the same cable.
 from __future__ import annotations
 
 import threading
+import zlib
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 
@@ -32,16 +33,19 @@ class SimDut:
     power: PowerModel = field(default_factory=PowerModel)
     extra_power_w: float = 0.0  # a unit drawing more than the model (a faulty redriver)
     wire_lot: str = ""
+    noise_factor: float = 1.0  # redriver noise density x this^2: a noisy unit the S-parameters cannot show
+    lanes: int = 1
 
     def to_dict(self) -> dict:
         return {"serial": self.serial, "wire_lot": self.wire_lot, "spec": self.spec.to_dict(),
-                "power": self.power.to_dict(), "extra_power_w": self.extra_power_w}
+                "power": self.power.to_dict(), "extra_power_w": self.extra_power_w,
+                "noise_factor": self.noise_factor, "lanes": self.lanes}
 
 
 _DUT_KEYS = {"awg": float, "length_m": float, "carbon_mg_m2": float, "grade": str, "copper_grade": str,
              "roughness_rq_m": float, "roughness_um": float, "diameter_mm": float, "serial": str,
              "extra_power_w": float, "skew_ps_per_m": float, "temper": str, "carbon_model": str,
-             "lot": str}
+             "lot": str, "noise_factor": float}
 
 
 def parse_dut(text: str) -> SimDut:
@@ -73,18 +77,26 @@ def parse_dut(text: str) -> SimDut:
     if "carbon_model" in values:
         changes["carbon"] = CarbonHypothesis(mechanism=values["carbon_model"])
     return SimDut(values.get("serial", "SIM-0001"), replace(spec, **changes),
-                  extra_power_w=values.get("extra_power_w", 0.0), wire_lot=values.get("lot", ""))
+                  extra_power_w=values.get("extra_power_w", 0.0), wire_lot=values.get("lot", ""),
+                  noise_factor=values.get("noise_factor", 1.0))
 
 
 @lru_cache(maxsize=256)
-def _link(spec: TwinaxSpec, power: PowerModel, baud: float) -> tuple[float, float]:
+def _link(spec: TwinaxSpec, power: PowerModel, baud: float, noise_factor: float = 1.0) -> tuple[float, float]:
     """(BER, cable watts) of the twin's link at ``baud``: statistical model, EQ optimised."""
     from dsp.channel import TwinaxChannel
     from dsp.link import simulate_link
     from dsp.linkconfig import LinkConfig
 
-    result = simulate_link(TwinaxChannel(spec), LinkConfig(baud=baud), power=power, with_eye_width=False)
-    return float(result.ber), float(result.power_w)
+    cfg = LinkConfig(baud=baud)
+    result = simulate_link(TwinaxChannel(spec), cfg, power=power, with_eye_width=False)
+    if noise_factor == 1.0:
+        return float(result.ber), float(result.power_w)
+    # a noisy redriver: more noise at the same EQ settings (the cable's preset), so the same watts
+    noisy = cfg.with_(acc_eta_v2_per_ghz=cfg.acc_eta_v2_per_ghz * noise_factor**2)
+    ctle = (result.ctle["gdc_db"], result.ctle["gdc2_db"])
+    return float(simulate_link(TwinaxChannel(spec), noisy, ctle_setting=ctle, with_eye_width=False).ber), \
+        float(result.power_w)
 
 
 @lru_cache(maxsize=64)
@@ -100,19 +112,23 @@ class SimBench:
 
     def __init__(self, duts: list[SimDut] | None = None, seed: int = 1, faults=None,
                  vna_dialect: str = "keysight-pna", bert_dialect: str = "keysight-m8040",
-                 noise_floor_db: float = -80.0):
+                 noise_floor_db: float = -80.0, fixture=None):
+        """``fixture``: a 4-port test-fixture half (se2gmm port order) the VNA sees on both sides of
+        every cable (the second side flipped), as a real bench's fixture boards would be."""
         from sim_instruments.faults import FaultPlan
 
         self.duts: dict[str, SimDut] = {}
         for dut in duts or [SimDut()]:
             self.add(dut)
         self.selected = next(iter(self.duts))
+        self.lane = 1
         self.baud = 106.25e9
         self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        self._draws: dict[str, int] = {}
         self.faults = faults if faults is not None else FaultPlan([], seed)
         self.vna_dialect, self.bert_dialect = vna_dialect, bert_dialect
         self.noise_floor_db = noise_floor_db
+        self.fixture = fixture
         self.lock = threading.RLock()
         self.instruments: dict = {}
         self.dut_faults: set[tuple[str, str]] = set()
@@ -120,10 +136,23 @@ class SimBench:
     def add(self, dut: SimDut) -> None:
         self.duts[dut.serial] = dut
 
-    def select(self, serial: str) -> None:
+    def select(self, serial: str, lane: int = 1) -> None:
+        """Connect cable ``serial`` (lane ``lane``), as a switch matrix or the operator would."""
         if serial not in self.duts:
             raise InputError(f"no simulated cable {serial!r}; have {', '.join(self.duts)}")
-        self.selected = serial
+        if not 1 <= lane <= self.duts[serial].lanes:
+            raise InputError(f"cable {serial} has lanes 1..{self.duts[serial].lanes}, not {lane}")
+        self.selected, self.lane = serial, lane
+        self._draws = {}
+
+    def random(self, stream: str) -> np.random.Generator:
+        """A random stream for one draw, keyed by the seed, the connected cable and lane, the stream
+        name and the draw's number since the cable was connected: a cable measures the same whatever
+        was measured before it (so a resumed run repeats an uninterrupted one)."""
+        count = self._draws.get(stream, 0)
+        self._draws[stream] = count + 1
+        return np.random.default_rng([self.seed, zlib.crc32(self.selected.encode()), self.lane,
+                                      zlib.crc32(stream.encode()), count])
 
     @property
     def dut(self) -> SimDut:
@@ -131,12 +160,18 @@ class SimBench:
 
     # --- the physics the instruments answer from
     def sparameters(self, start_hz: float, stop_hz: float, points: int) -> np.ndarray:
-        """The connected cable's 4-port S at ``linspace(start, stop, points)`` (noise-free)."""
-        return _network_s(self.dut.spec, (float(start_hz), float(stop_hz), int(points)))
+        """The connected cable's 4-port S at ``linspace(start, stop, points)`` (noise-free), fixtures included."""
+        s = _network_s(self.dut.spec, (float(start_hz), float(stop_hz), int(points)))
+        if self.fixture is None:
+            return s
+        import skrf as rf
+
+        fixture = self.fixture.interpolate(rf.Frequency.from_f(np.linspace(start_hz, stop_hz, points), unit="Hz"))
+        return (fixture ** rf.Network(frequency=fixture.frequency, s=s) ** fixture.flipped()).s
 
     def link(self, baud: float | None = None) -> tuple[float, float]:
         """(model BER, model watts) of the connected cable at ``baud`` (default: the running one)."""
-        return _link(self.dut.spec, self.dut.power, float(baud or self.baud))
+        return _link(self.dut.spec, self.dut.power, float(baud or self.baud), self.dut.noise_factor)
 
     def cable_watts(self) -> float:
         """What the connected cable draws at the running rate (model plus the unit's own excess)."""
@@ -158,11 +193,12 @@ class SimBench:
         ber, _ = self.link(baud)
         symbols = round(baud * gate_s)
         lost = self.sync_lost(baud, patterns_match)
+        rng = self.random("bert")
         if lost:
-            symbol_errors = int(self.rng.binomial(symbols, 0.75))
-            errors = int(self.rng.binomial(2 * symbols, 0.5))
+            symbol_errors = int(rng.binomial(symbols, 0.75))
+            errors = int(rng.binomial(2 * symbols, 0.5))
         else:
-            symbol_errors = int(self.rng.binomial(symbols, min(2 * ber, 1.0)))
+            symbol_errors = int(rng.binomial(symbols, min(2 * ber, 1.0)))
             errors = symbol_errors
         return {"bits": 2 * symbols, "errors": errors, "symbols": symbols, "symbol_errors": symbol_errors,
                 "sync_lost": lost, "model_ber": ber}
@@ -177,8 +213,8 @@ class SimBench:
             return self.instruments[role_model]
 
     def describe(self) -> dict:
-        return {"selected": self.selected, "duts": [d.to_dict() for d in self.duts.values()], "seed": self.seed,
-                "baud": self.baud, "faults": [asdict(f) for f in self.faults.faults]}
+        return {"selected": self.selected, "lane": self.lane, "duts": [d.to_dict() for d in self.duts.values()],
+                "seed": self.seed, "baud": self.baud, "faults": [asdict(f) for f in self.faults.faults]}
 
 
 _current: SimBench | None = None

@@ -42,7 +42,7 @@ class SimVna(SimInstrument):
         s = self.bench.sparameters(self.start_hz, self.stop_hz, self.points)
         averages = self.average_count * self.sweep_count if self.averaging else 1
         sigma = 10 ** (self.bench.noise_floor_db / 20) * np.sqrt(self.ifbw_hz / 1e3 / averages)
-        rng = np.random.default_rng([self.bench.seed, self.sweeps, self.points])
+        rng = self.bench.random("vna")
         noise = rng.standard_normal((2, *s.shape)) * (sigma / np.sqrt(2))
         self.freq = np.linspace(self.start_hz, self.stop_hz, self.points)
         self.s = s + noise[0] + 1j * noise[1]

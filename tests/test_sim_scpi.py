@@ -83,7 +83,7 @@ def test_identity_comes_from_the_pyvisa_sim_yaml_and_sim_dut_selects():
     bench = SimBench()
     vna = bench.instrument("vna-pna")
     assert vna.handle("*IDN?").reply.startswith(b"Keysight Technologies,N5247B")
-    assert vna.handle("SIM:DUT?").reply == b'"SIM-0001"'
+    assert vna.handle("SIM:DUT?").reply == b'"SIM-0001",1'
     vna.handle("SIM:DUT 'nope'")
     assert vna.handle("SYST:ERR?").reply.startswith(b"-224")
     assert bench.instrument("bert-mp1900").handle("*IDN?").reply.startswith(b"ANRITSU,MP1900A")

@@ -1,0 +1,68 @@
+"""Terminal tables of a qualification run (rich): verdicts per cable, lots, carbon limit, model fit."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+
+def print_run(run: dict, console: Console | None = None) -> None:
+    """Verdict table, lot table and the carbon and model-fit lines of a run."""
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # logs and pipes: wide enough for the whole table
+            console = Console(width=120)
+    summary = run.get("summary") or {}
+    model = summary.get("model_vs_measurement") or {}
+    outliers = set(model.get("outliers", []))
+    rates = run["plan"]["rates_gbd"]
+    title = f"{run['name']}: {run['status']} ({len(run['cables'])} of {len(run['plan']['cables'])} cables)"
+    table = Table(box=box.SIMPLE_HEAD, title=title)
+    for name in ("serial", "lot", "carbon", *[f"IL {r:.0f}G" for r in rates], "reach", "watts",
+                 "failed", "verdict"):
+        table.add_column(name, justify="left" if name in ("serial", "lot", "failed") else "right", no_wrap=True)
+    for c in run["cables"]:
+        verdicts = c.get("verdicts") or {}
+        il = c.get("il_db") if isinstance(c.get("il_db"), dict) else {}
+        ils = [f"{il[f'{r:g}']:.2f}" if f"{r:g}" in il else "-" for r in rates]
+        failed = [name.removeprefix("il_") for name, v in verdicts.items() if v is not None and not v["pass"]]
+        failed += [f"test {i + 1}" for i, o in enumerate(c.get("tests", [])) if o != "passed"]
+        if c["serial"] in outliers:
+            failed.append("[yellow]outlier[/]")
+        verdict = "[red]ERROR[/]" if c.get("instrument_error") else ("[green]PASS[/]" if c["pass"] else "[red]FAIL[/]")
+        reach, watts = c.get("reach_m"), c.get("power_w")
+        table.add_row(c["serial"], c["wire_lot"], f"{c['carbon_mg_m2']:g}", *ils,
+                      "-" if reach is None else f"{reach:.2f}", "-" if watts is None else f"{watts:.2f}",
+                      ", ".join(failed) or "-", verdict)
+    console.print(table)
+    console.print("IL at each Nyquist in dB, reach in m at the top rate, carbon in mg/m^2")
+    if not summary:
+        return
+    lots = Table(box=box.SIMPLE_HEAD, title="wire lots")
+    for name in ("lot", "carbon", "grade", "n", "pass", *[f"excess {r:.0f}G" for r in rates], "reach"):
+        lots.add_column(name, justify="left" if name in ("lot", "grade") else "right", no_wrap=True)
+    for lot in summary["lots"]:
+        lots.add_row(lot["id"], f"{lot['carbon_mg_m2']:g}", lot["grade"], str(lot["cables"]),
+                     "-" if lot["pass_rate"] is None else f"{lot['pass_rate']:.0%}",
+                     *["-" if lot.get(f"excess_il_db_{r:g}") is None else f"{lot[f'excess_il_db_{r:g}']:.2f}"
+                       for r in rates],
+                     "-" if lot["reach_m"] is None else f"{lot['reach_m']:.2f}")
+    console.print(lots)
+    gates = run["plan"]["gates"]
+    for key, length in (("carbon_limit_mg_m2", gates["reach_m"]), ("carbon_limit_stretch_mg_m2", gates["stretch_m"])):
+        limit = summary.get(key)
+        console.print(f"carbon limit for a {length:g} m reach: "
+                      + ("none found (no significant effect of carbon on reach)" if limit is None
+                         else f"{limit:.0f} mg/m^2"))
+    fit = (model.get("ber") or {}).get("fit") or {}
+    if fit.get("noise_scale") is not None:
+        ci = fit.get("noise_scale_ci95")
+        console.print(f"model fit: noise x{fit['noise_scale']:.3f}"
+                      + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+                      + f", jitter x{fit['jitter_scale']:.3f}; {fit.get('note', '')}")
+    power = model.get("power") or {}
+    if power.get("scale") is not None:
+        console.print(f"power: measured / model = {power['scale']:.3f}")
+    if outliers:
+        console.print(f"[yellow]outliers (measurement departs from the fitted model): {', '.join(sorted(outliers))}[/]")
