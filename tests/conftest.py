@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import skrf as rf
 
+pytest_plugins = ["pytester"]  # the accbench pytest plugin is tested in a pytester sandbox
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TOUCHSTONE = FIXTURES / "touchstone"
 

@@ -1,0 +1,131 @@
+"""The bench file: validation of every input, and a run on instruments named in it (the twin served
+over a real transport, cables switched by SCPI, fixtures removed by 2x-thru de-embedding)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import skrf as rf
+
+from bench.benchfile import BenchError, load_bench, parse_bench
+from bench.qualify import run_plan
+from bench.stations import InstrumentBench, SimulatedBench, wire_spec
+from dsp.twinax import TwinaxSpec, twinax_network
+from sim_instruments.server import SimServer
+from sim_instruments.twin import SimBench, SimDut, set_bench
+from sim_instruments.visa import RESOURCES
+
+from .conftest import write_network
+from .test_cli import assert_cli_error, run
+from .test_qualify import PLAN, small_plan
+
+ROLES = {role: {"resource": f"TCPIP0::lab::{role}::INSTR"} for role in ("vna", "bert", "power")}
+SWITCH = {"switch": {"via": "vna", "connect": "SIM:DUT '{serial}',{lane}"}}
+
+
+@pytest.mark.parametrize(("data", "needle"), [
+    ({**SWITCH, "vna": ROLES["vna"], "bert": ROLES["bert"]}, "[power] is missing"),
+    ({**SWITCH, **ROLES, "vna": {"resource": ""}}, "[vna] resource is missing"),
+    ({**SWITCH, **ROLES, "vna": {"resource": "X", "dialect": "hp-8510"}}, "dialect = 'hp-8510'"),
+    ({**SWITCH, **ROLES, "vna": {"resource": "X", "dialect": "keysight-m8040"}}, "is a bert driver, not a vna"),
+    ({**SWITCH, **ROLES, "bert": {"resource": "X", "timeout_s": -1}}, "[bert] timeout_s = -1 must be a number > 0"),
+    ({**SWITCH, **ROLES, "power": {"resource": "X", "adress": "Y"}}, "unknown key 'adress'"),
+    ({**ROLES}, "no way to connect cables"),
+    ({**ROLES, "switch": {"via": "vna", "connect": "ROUT:CLOS (@{port})"}}, "unknown field {port}"),
+    ({**ROLES, "switch": {"via": "dmm", "connect": "X"}}, "via = 'dmm'"),
+    ({**ROLES, "switch": {"connect": "X"}}, "give either via"),
+    ({**SWITCH, **ROLES, "sweep": {"start_hz": 50e9, "stop_hz": 10e9}}, "start_hz 5e+10 must be below stop_hz"),
+    ({**SWITCH, **ROLES, "fixtures": {"deembed_2xthru": "missing.s4p"}}, "no such file"),
+    ({**SWITCH, **ROLES, "bench": {"supply_v": 48}}, "above the 15 V"),
+    ({**SWITCH, **ROLES, "operator": {"confirm": "yes"}}, "must be true or false"),
+])
+def test_bad_bench_files_name_every_problem(tmp_path, data, needle):
+    with pytest.raises(BenchError) as info:
+        parse_bench(data, tmp_path)
+    assert needle in str(info.value)
+
+
+def test_a_2xthru_that_is_not_a_4port_is_refused(tmp_path):
+    two_port = rf.Network(frequency=rf.Frequency(1, 10, 11, "GHz"), s=np.zeros((11, 2, 2)), z0=50)
+    path = write_network(two_port, tmp_path / "fixture.s2p")
+    with pytest.raises(BenchError, match="has 2 ports; a 2x-thru must be a 4-port"):
+        parse_bench({**SWITCH, **ROLES, "fixtures": {"deembed_2xthru": path.name}}, tmp_path)
+
+
+def test_cli_refuses_a_bad_bench_file_before_touching_instruments(tmp_path):
+    bench = tmp_path / "bench.toml"
+    bench.write_text('[vna]\nresource = "TCPIP0::x::INSTR"\n')
+    assert_cli_error(run("qualify", str(PLAN), "-o", str(tmp_path / "r.h5"), "--bench", str(bench)),
+                     "[bert] is missing")
+    assert not (tmp_path / "r.h5").exists()
+
+
+def _bench_toml(path, resources: dict, backend: str, extra: str = "") -> None:
+    roles = "".join(f'[{role}]\nresource = "{res}"\nbackend = "{backend}"\ntimeout_s = 5\n'
+                    for role, res in resources.items())
+    path.write_text(f'[bench]\nname = "test bench"\n{roles}[switch]\nvia = "vna"\n'
+                    f'connect = "SIM:DUT \'{{serial}}\',{{lane}}"\n{extra}')
+
+
+def _twin_for(plan, fixture=None) -> SimBench:
+    duts = [SimDut(c.serial, wire_spec(plan.lots[c.lot], c), wire_lot=c.lot, lanes=c.lanes) for c in plan.cables]
+    return SimBench(duts, plan.seed, fixture=fixture)
+
+
+def test_a_run_on_instruments_of_a_bench_file_over_sockets(tmp_path):
+    """pyvisa-py to the twin's socket server, cables switched by the SCPI command of the bench file:
+    the same figures and verdicts as the embedded simulated bench."""
+    plan = small_plan(carbons=(10, 160), lanes=2)
+    twin = _twin_for(plan)
+    with SimServer(twin, "127.0.0.1", 0) as server:
+        bench_file = tmp_path / "bench.toml"
+        _bench_toml(bench_file, {role: server.resource(role) for role in ("vna", "bert", "power")}, "@py")
+        station = InstrumentBench(load_bench(bench_file))
+        try:
+            real = run_plan(plan, tmp_path / "real.h5", bench=station)
+        finally:
+            station.close()
+    embedded = run_plan(plan, tmp_path / "sim.h5")
+    assert [c["pass"] for c in real["cables"]] == [c["pass"] for c in embedded["cables"]] == [True, False]
+    for a, b in zip(real["cables"], embedded["cables"], strict=True):
+        assert a["il_db"]["106.25"] == pytest.approx(b["il_db"]["106.25"], abs=1e-9)
+        assert [lane["lane"] for lane in a["rates"][0]["lanes"]] == [1, 2]
+    assert real["instruments"]["bert"]["model"] == "M8040A"
+    assert real["bench"]["kind"] == "instruments"
+
+
+def test_fixtures_named_in_the_bench_file_are_deembedded(tmp_path):
+    """The VNA sees fixture boards on both sides; with their 2x-thru in the bench file the cable's IL
+    comes back within 0.15 dB of the bare cable's."""
+    plan = small_plan(carbons=(10,))
+    freq = np.linspace(10e6, 60e9, 6000)
+    half = twinax_network(TwinaxSpec(awg=30, length_m=0.06, diff_impedance_ohm=92.0), freq)
+    two_x = write_network(half ** half.flipped(), tmp_path / "2xthru.s4p")
+    bare = run_plan(plan, tmp_path / "bare.h5")["cables"][0]["il_db"]["106.25"]
+    previous = set_bench(_twin_for(plan, fixture=half))
+    try:
+        for deembed, name in ((False, "raw"), (True, "clean")):
+            bench_file = tmp_path / f"{name}.toml"
+            _bench_toml(bench_file, RESOURCES, "@accsim",
+                        f'[fixtures]\ndeembed_2xthru = "{two_x.name}"\n' if deembed else "")
+            station = InstrumentBench(load_bench(bench_file))
+            try:
+                il = run_plan(plan, tmp_path / f"{name}.h5", bench=station)["cables"][0]["il_db"]["106.25"]
+            finally:
+                station.close()
+            if deembed:
+                assert il == pytest.approx(bare, abs=0.15)
+            else:
+                assert il - bare > 1.0  # the fixtures matter
+    finally:
+        set_bench(previous)
+
+
+def test_simulated_bench_is_restored_after_a_run(tmp_path):
+    from sim_instruments.twin import current_bench
+
+    before = current_bench()
+    station = SimulatedBench(small_plan())
+    assert current_bench() is station.sim
+    station.close()
+    assert current_bench() is before

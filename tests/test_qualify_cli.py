@@ -1,0 +1,165 @@
+"""`accbench qualify`, `show` and `report` as a line engineer runs them: real processes killed with
+SIGKILL and interrupted with Ctrl-C, the JSON contract, the report files, and the pytest plugin."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from bench.record import read_run
+
+from .test_cli import run
+from .test_qualify import PLAN
+
+PLAN_TOML = """[run]
+name = "kill-test"
+rates_gbd = [106.25]
+seed = 5
+[[lots]]
+id = "L1"
+carbon_mg_m2 = 10
+[[lots]]
+id = "L2"
+carbon_mg_m2 = 150
+""" + "".join(f'[[cables]]\nserial = "K{i}"\nlot = "L{1 + i % 2}"\nlength_m = 3.0\n' for i in range(6))
+
+
+def _start(plan, out, *extra) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "accbench", "qualify", str(plan), "-o", str(out), *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_recorded(proc: subprocess.Popen, count: int) -> None:
+    """Read the per-cable progress lines (stderr is not a terminal) until ``count`` cables are recorded."""
+    seen = 0
+    while seen < count:
+        line = proc.stderr.readline()
+        assert line, "the run ended before enough cables were recorded"
+        seen += "recorded" in line
+
+
+def _cables(path) -> tuple[list[dict], dict]:
+    run = read_run(path)
+    figures = [{k: v for k, v in c.items() if k not in ("timing_s", "notes")} for c in run["cables"]]
+    with h5py.File(path, "r") as f:
+        arrays = {s: {name: g[name][()] for name in g} for s, g in f["cables"].items()}
+    return figures, arrays
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_record(tmp_path):
+    plan = tmp_path / "plan.toml"
+    plan.write_text(PLAN_TOML)
+    whole = run("qualify", str(plan), "-o", str(tmp_path / "whole.h5"))
+    assert whole.returncode == 0, whole.stderr
+    killed = tmp_path / "killed.h5"
+    proc = _start(plan, killed)
+    _wait_for_recorded(proc, 2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    cut = read_run(killed)
+    assert cut["status"] == "running" and 2 <= len(cut["cables"]) < 6  # every finished cable readable
+    resumed = run("qualify", str(plan), "-o", str(killed), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "done earlier" in resumed.stderr
+    figures, arrays = _cables(killed)
+    figures_whole, arrays_whole = _cables(tmp_path / "whole.h5")
+    assert [c["serial"] for c in figures] == [f"K{i}" for i in range(6)]  # no duplicates, plan order
+    assert figures == figures_whole
+    for serial, datasets in arrays_whole.items():
+        for name, values in datasets.items():
+            np.testing.assert_array_equal(arrays[serial][name], values)
+    after = read_run(killed)
+    assert after["status"] == "complete" and any("resumed after status running" in e[1] for e in after["events"])
+    assert after["summary"] == read_run(tmp_path / "whole.h5")["summary"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_finishes_the_write_and_marks_the_run_interrupted(tmp_path):
+    plan = tmp_path / "plan.toml"
+    plan.write_text(PLAN_TOML)
+    out = tmp_path / "run.h5"
+    proc = _start(plan, out)
+    _wait_for_recorded(proc, 1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("accbench: interrupted;") and "--resume" in err
+    assert "Traceback" not in err
+    record = read_run(out)
+    assert record["status"] == "interrupted" and len(record["cables"]) >= 1
+    shown = run("show", str(out), "--json")
+    assert json.loads(shown.stdout)["status"] == "interrupted"
+    finished = run("qualify", str(plan), "-o", str(out), "--resume")
+    assert finished.returncode == 0 and read_run(out)["status"] == "complete"
+    assert len(read_run(out)["cables"]) == 6
+
+
+@pytest.mark.slow
+def test_qualify_json_show_and_report(tmp_path):
+    out = tmp_path / "run.h5"
+    proc = run("qualify", str(PLAN), "-o", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert {"cables", "lots", "carbon_limit_mg_m2", "outliers", "model_fit", "status"} <= data.keys()
+    for cable in data["cables"]:
+        assert {"serial", "wire_lot", "il_db", "reach_m", "power_w", "pass", "verdicts", "ber"} <= cable.keys()
+    for lot in data["lots"]:
+        assert {"id", "carbon_mg_m2", "pass_rate"} <= lot.keys()
+    assert 50 < data["carbon_limit_mg_m2"] < 160 and data["outliers"] == ["ACC-0007", "ACC-0008"]
+    table = run("show", str(out))
+    assert table.returncode == 0 and "ACC-0007" in table.stdout and "power" in table.stdout
+    report = run("report", str(out), "-o", str(tmp_path / "report"))
+    assert report.returncode == 0, report.stderr
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert page.count("data:image/png;base64,") >= 6 and "W-1003" in page
+    names = {p.name for p in (tmp_path / "report").glob("*.png")}
+    assert {"reach_vs_carbon.png", "il_W-1001.png", "model_vs_measurement.png"} <= names
+    assert any(n.startswith("eye_") for n in names) and any(n.startswith("bathtub_") for n in names)
+
+
+def test_pytest_plugin_runs_a_qualification_written_as_tests(pytester):
+    pytester.makepyfile("""
+        import pytest
+        from instruments.bert import BerSettings
+        from instruments.vna import SweepSettings
+        from dsp import AnalysisOptions, analyze
+
+        @pytest.mark.cables
+        def test_loss_and_ber(dut, vna, bert, power):
+            net = vna.measure_sparams(SweepSettings(10e6, 60e9, 1201)).network
+            il = analyze(net, AnalysisOptions(baud=106.25e9)).il_db
+            ber = bert.measure_ber(BerSettings(106.25e9, gate_s=0.05))
+            dut.record(sparameters=net, il_db=il, ber_upper_95=ber.ber_upper)
+            assert il < 25, f"{dut.serial} from lot {dut.lot.id}"
+    """)
+    record = pytester.path / "run.h5"
+    result = pytester.runpytest_subprocess("--plan", str(PLAN), "--accbench-record", str(record), "-q")
+    result.assert_outcomes(passed=6, failed=2)  # the 160 mg/m^2 lot's two cables
+    run_record = read_run(record)
+    assert run_record["status"] == "complete" and len(run_record["cables"]) == 8
+    failed = {c["serial"] for c in run_record["cables"] if not c["pass"]}
+    assert failed == {"ACC-0005", "ACC-0006"}
+    with h5py.File(record, "r") as f:
+        assert f["cables"]["ACC-0001"]["s"].shape == (1201, 4, 4)
+    assert run_record["cables"][0]["il_db"] < 25
+
+
+def test_pytest_plugin_asks_for_a_plan(pytester):
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.mark.cables
+        def test_x(dut):
+            pass
+    """)
+    result = pytester.runpytest_subprocess("-q")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*give the qualification plan with --plan*"])
