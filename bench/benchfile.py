@@ -35,11 +35,11 @@ Every problem is listed in one ``BenchError`` before any instrument is opened.
 from __future__ import annotations
 
 import string
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from accbench.errors import InputError
+from bench.tomlfile import read_toml
 
 ROLES = ("vna", "bert", "power")
 DEFAULT_SWEEP = {"start_hz": 10e6, "stop_hz": 60e9, "points": 6000, "ifbw_hz": 1e3}
@@ -92,13 +92,7 @@ class BenchConfig:
 def load_bench(path: str | Path) -> BenchConfig:
     """Read and validate a bench file; a ``BenchError`` lists every problem (nothing is opened)."""
     path = Path(path)
-    try:
-        source = path.read_text(encoding="utf-8")
-        data = tomllib.loads(source)
-    except OSError as exc:
-        raise BenchError(f"cannot read bench file {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise BenchError(f"bench file {path} is not valid TOML: {exc}") from exc
+    data, source = read_toml(path, "bench file", BenchError)
     return parse_bench(data, path.parent, source)
 
 

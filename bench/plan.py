@@ -7,11 +7,11 @@ each naming the field (and the CSV line for lots read from a file) and the fix.
 from __future__ import annotations
 
 import csv
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from accbench.errors import InputError
+from bench.tomlfile import read_toml
 
 GRADES = ("Cu-ETP", "Cu-OFC")
 
@@ -158,13 +158,7 @@ def _lots_from_csv(p: _Problems, path: Path) -> list[Lot]:
 def load_plan(path: str | Path) -> Plan:
     """Read and validate a plan; a ``PlanError`` lists every problem (nothing is run)."""
     path = Path(path)
-    try:
-        source = path.read_text(encoding="utf-8")
-        data = tomllib.loads(source)
-    except OSError as exc:
-        raise PlanError(f"cannot read plan {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise PlanError(f"plan {path} is not valid TOML: {exc}") from exc
+    data, source = read_toml(path, "plan", PlanError)
     return parse_plan(data, path.parent, source)
 
 

@@ -49,17 +49,11 @@ def run_cases(add) -> None:
 
 
 def main() -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from benchmarks.timing import print_table
 
     rows = []
     run_cases(lambda *row: rows.append((*row[:5], "yes" if row[5] else "NO")))
-    table = Table(title="accbench qualification benchmark")
-    for col in ("case", "measured", "baseline", "ratio / share", "target", "met"):
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*row)
-    Console(width=140).print(table)
+    print_table("accbench qualification benchmark", rows, width=140)
 
 
 if __name__ == "__main__":

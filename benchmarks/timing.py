@@ -1,4 +1,4 @@
-"""Timing helpers shared by the benchmark cases."""
+"""Timing and table helpers shared by the benchmark cases."""
 
 from __future__ import annotations
 
@@ -40,3 +40,16 @@ def rate_per_s(func: Callable[[], object], seconds: float = 0.5) -> float:
         func()
         n += 1
     return n / (time.perf_counter() - start)
+
+
+def print_table(title: str, rows: list[tuple], width: int = 160) -> None:
+    """The benchmark table: case, measured, baseline (same run), ratio, target, met."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("case", "measured", "baseline (same run)", "ratio", "target", "met"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    Console(width=width).print(table)
