@@ -52,12 +52,12 @@ def _il_figures(record: Path, run: dict, folder: Path) -> list[Path]:
     low = min(run["plan"]["rates_gbd"]) * 1e9
     out = []
     for lot in run["plan"]["lots"]:
-        cables = [c for c in run["cables"] if c["wire_lot"] == lot["id"] and c["rates"]]
+        cables = [(c, *read_sparameters(record, c["serial"])) for c in run["cables"] if c["wire_lot"] == lot["id"]]
+        cables = [(c, freq, s) for c, freq, s in cables if freq.size]  # a cable an instrument error stopped has none
         if not cables:
             continue
         fig, ax = plt.subplots(figsize=(7, 4))
-        for c in cables:
-            freq, s = read_sparameters(record, c["serial"])
+        for c, freq, s in cables:
             net = rf.Network(frequency=rf.Frequency.from_f(freq, unit="Hz"), s=s)
             curves = analyze(net, AnalysisOptions(baud=low), name=c["serial"]).curves
             ax.plot(curves.freq_hz / 1e9, curves.il_db, lw=1, label=c["serial"] + ("" if c["pass"] else " (FAIL)"))
@@ -87,7 +87,7 @@ def _eye_figures(record: Path, run: dict, folder: Path) -> list[Path]:
     cfg = LinkConfig(baud=top * 1e9, target_ber=run["plan"]["target_ber"])
     out = []
     for lot in run["plan"]["lots"]:
-        cables = [c for c in run["cables"] if c["wire_lot"] == lot["id"] and c["reach_m"] is not None]
+        cables = [c for c in run["cables"] if c["wire_lot"] == lot["id"] and c.get("reach_m") is not None]
         if not cables:
             continue
         worst = min(cables, key=lambda c: c["reach_m"])
@@ -116,7 +116,7 @@ def _eye_figures(record: Path, run: dict, folder: Path) -> list[Path]:
 def _reach_figure(run: dict, folder: Path) -> Path | None:
     """Reach vs surface carbon per cable with the fitted hinge, the gates and the carbon limits."""
     summary = run.get("summary") or {}
-    cables = [c for c in run["cables"] if c["reach_m"] is not None]
+    cables = [c for c in run["cables"] if c.get("reach_m") is not None]
     if not cables:
         return None
     plt = _pyplot()
@@ -191,8 +191,9 @@ def write_report(record: str | Path, folder: str | Path) -> Path:
     figures = _il_figures(record, run, folder) + _eye_figures(record, run, folder)
     figures += [p for p in (_reach_figure(run, folder), _model_figure(run, folder)) if p]
     cable_rows = [[c["serial"], c["wire_lot"], f"{c['carbon_mg_m2']:g}",
-                   *[_fmt(c["il_db"].get(f"{r:g}"), 2, " dB") for r in rates], _fmt(c["reach_m"], 2, " m"),
-                   _fmt(c["power_w"], 2, " W"),
+                   *[_fmt(c["il_db"].get(f"{r:g}") if isinstance(c.get("il_db"), dict) else None, 2, " dB")
+                     for r in rates],
+                   _fmt(c.get("reach_m"), 2, " m"), _fmt(c.get("power_w"), 2, " W"),
                    "ERROR" if c.get("instrument_error") else ("PASS" if c["pass"] else "FAIL"),
                    "outlier" if c["serial"] in outliers else ""] for c in run["cables"]]
     lot_rows = [[lot["id"], f"{lot['carbon_mg_m2']:g}", lot["grade"], lot["cables"],

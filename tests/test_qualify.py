@@ -172,6 +172,10 @@ def test_a_persistent_fault_is_recorded_against_its_cable(tmp_path):
     assert first["instrument_error"] and "cannot reach" in first["instrument_error"] and not first["pass"]
     assert all(c["pass"] and not c.get("instrument_error") for c in rest)
     assert any("C0-0: instrument error" in e[1] for e in out["events"])
+    from bench.htmlreport import write_report
+
+    page = write_report(tmp_path / "run.h5", tmp_path / "report").read_text()
+    assert "ERROR" in page and "C0-1" in page
 
 
 def test_resume_drops_a_half_written_cable_and_repeats_the_uninterrupted_run(tmp_path):

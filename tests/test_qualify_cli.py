@@ -150,6 +150,9 @@ def test_pytest_plugin_runs_a_qualification_written_as_tests(pytester):
     with h5py.File(record, "r") as f:
         assert f["cables"]["ACC-0001"]["s"].shape == (1201, 4, 4)
     assert run_record["cables"][0]["il_db"] < 25
+    report = run("report", str(record), "-o", str(pytester.path / "report"))
+    assert report.returncode == 0, report.stderr
+    assert (pytester.path / "report" / "il_W-1003.png").is_file()
 
 
 def test_pytest_plugin_asks_for_a_plan(pytester):
