@@ -117,8 +117,8 @@ def find_reach(channel, cfg: LinkConfig, required_m: float = 3.0, stretch_m: flo
         lo, hi = required_m, required_m * 1.5
         while hi < max_m and ok(hi):
             lo, hi = hi, hi * 1.5
-        if hi >= max_m and ok(max_m):
-            lo = hi = max_m
+        if hi >= max_m:  # the bracket's top is the search limit itself
+            lo, hi = (max_m, max_m) if ok(max_m) else (lo, max_m)
     else:
         lo, hi = 0.0, required_m
     if hi - lo > resolution_m:

@@ -101,6 +101,37 @@ def test_reach_gate_and_carbon_cost():
     assert not thin.passed and thin.margin_db < 3.0
 
 
+@pytest.mark.slow
+def test_reach_just_below_the_search_limit():
+    """Stepping up x1.5 overshoots max_m: the bracket's top is max_m itself, and the reach found is
+    where the BER crosses the target (the same as with a wider search limit)."""
+    cfg = LinkConfig(baud=26.5625e9)
+    channel = TwinaxChannel(TwinaxSpec(awg=22))
+    near = find_reach(channel, cfg, max_m=20.0)
+    assert 15.0 < near.reach_m < 20.0
+    assert find_reach(channel, cfg, max_m=30.0).reach_m == pytest.approx(near.reach_m, abs=0.01)
+    assert simulate_link(channel, cfg, near.reach_m, with_eye_width=False).ber <= cfg.target_ber
+    assert simulate_link(channel, cfg, near.reach_m + 0.02, with_eye_width=False).ber > cfg.target_ber
+
+
+@pytest.mark.parametrize(("baud", "length_m", "dfe", "noise_rms"),
+                         [(106.25e9, 3.0, False, None), (53.125e9, 5.0, True, None), (106.25e9, 4.0, False, 0.05)])
+def test_vectorised_ctle_search_scores_every_setting_like_the_scalar_path(baud, length_m, dfe, noise_rms):
+    cfg = LinkConfig(baud=baud, dfe_tap=dfe)
+    model = LinkModel(TwinaxChannel(TwinaxSpec(awg=26)), cfg, length_m)
+    grid = [(g, g2) for g in cfg.ctle_gdc_db for g2 in cfg.ctle_gdc2_db]
+    h = np.array([ctle(model.freq, baud, g, g2, cfg.ctle_fz_ratio, cfg.ctle_fp1_ratio, cfg.ctle_fp2_ratio,
+                       cfg.ctle_flf_ratio) for g, g2 in grid])
+    pulses = pulse_from_response(model.pre * model.post * h, baud, cfg.samples_per_ui, cfg.window_ui, model.delay)
+    fast = model._grid_snr(h, pulses, noise_rms, dfe)
+    scalar = [model._setting(grid[i], h[i], pulses[i], noise_rms, dfe) for i in range(len(grid))]
+    slow = np.array([-np.inf if s is None else 10 ** (s.snr_db / 10) for s in scalar])
+    assert np.array_equal(np.isfinite(fast), np.isfinite(slow))
+    np.testing.assert_allclose(fast[np.isfinite(slow)], slow[np.isfinite(slow)], rtol=1e-8)
+    best = model.equalize(noise_rms=noise_rms)
+    assert (best.gdc_db, best.gdc2_db) == grid[int(np.argmax(slow))]
+
+
 def test_power_model_and_measured_gate():
     model = PowerModel()
     watts = cable_power(model, 106.25e9, 20.0)
