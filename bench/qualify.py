@@ -12,6 +12,7 @@ are fitted to the counts (``bench.modelfit``) and the lots summarised (``bench.t
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,18 +37,15 @@ class _Clock:
         self.split: dict[str, float] = dict.fromkeys(STEPS, 0.0)
         self._progress = progress
 
+    @contextlib.contextmanager
     def step(self, name: str, detail: str = ""):
+        """Announce the step and add its wall time to ``split[name]``."""
         self._progress(name + (f" {detail}" if detail else ""))
-        clock = self
-
-        class _Timer:
-            def __enter__(self):
-                self.t0 = time.perf_counter()
-
-            def __exit__(self, *exc):
-                clock.split[name] += time.perf_counter() - self.t0
-
-        return _Timer()
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.split[name] += time.perf_counter() - start
 
 
 def _retry(bench, role: str, action: Callable, notes: list[str]):
@@ -208,7 +206,6 @@ def run_plan(plan: Plan, output: str | Path, bench=None, resume: bool = False,
              progress: Callable[[str, str], None] | None = None) -> dict:
     """Run ``plan`` on ``bench`` (the simulated bench by default) into ``output``; the run summary."""
     record = RunRecord(output)
-    own_bench = bench is None
     bench = bench or SimulatedBench(plan)
     say = progress or (lambda serial, step: None)
     status = "failed"
@@ -253,6 +250,6 @@ def run_plan(plan: Plan, output: str | Path, bench=None, resume: bool = False,
             timing["summary"] = time.perf_counter() - t0
         if record.path.is_file():
             record.finish(status, summary, timing)
-        if own_bench or isinstance(bench, SimulatedBench):
+        if isinstance(bench, SimulatedBench):  # it replaced the in-process twin; a bench file's caller closes
             bench.close()
     return read_run(output)
