@@ -344,8 +344,20 @@ def resource_options(func):
     return func
 
 
+def _parse_locations(items: tuple[str, ...]) -> dict:
+    """``--location analyzer=M3.DataIn --location ed_module=5`` -> {"analyzer": "M3.DataIn", "ed_module": 5}."""
+    out: dict = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InputError(f"--location {item!r}: write key=value, e.g. analyzer=M2.DataIn or ed_module=5")
+        value = value.strip()
+        out[key.strip()] = int(value) if value.isdigit() else value
+    return out
+
+
 def _open(kind: str | None, resource: str | None, backend: str, dialect: str | None, timeout_s: float,
-          sim_dut: str | None):
+          sim_dut: str | None, locations: dict | None = None):
     """Open the instrument (the in-process simulated bench when no resource is given)."""
     from instruments import open_instrument
     from sim_instruments.visa import RESOURCES, is_simulated
@@ -357,27 +369,38 @@ def _open(kind: str | None, resource: str | None, backend: str, dialect: str | N
         backend = backend or "@accsim"
         if sim_dut:
             set_bench(SimBench([parse_dut(sim_dut)], seed=current_bench().seed))
+        if kind == "bert" and not locations:
+            locations = current_bench().bert_locations()
     elif sim_dut:
         raise InputError("--sim-dut applies to the simulated bench only; drop it or the --resource")
-    return open_instrument(resource, backend, dialect, kind=kind, timeout_s=timeout_s)
+    return open_instrument(resource, backend, dialect, kind=kind, timeout_s=timeout_s, locations=locations)
 
 
 @cli.command()
 @resource_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def identify(resource, backend, dialect, timeout_s, sim_dut, as_json) -> None:
-    """Print the parsed *IDN? of an instrument and the dialect chosen for it."""
+    """Print the parsed *IDN? of an instrument, the dialect chosen for it and the model's capabilities."""
     inst = _open(None, resource, backend, dialect, timeout_s, sim_dut)
     try:
-        data = {"resource": resource, "idn": inst.identity.to_dict(), "dialect": inst.DIALECT, "kind": inst.KIND}
+        cap = inst.capability
+        data = {"resource": resource, "idn": inst.identity.to_dict(), "dialect": inst.DIALECT, "kind": inst.KIND,
+                "capabilities": None if cap is None else cap.describe()}
+        if inst.KIND == "power":
+            data["modules"] = {str(ch): inst.module(ch) for ch in (1, 2, 3, 4)}
     finally:
         inst.close()
     if as_json:
         click.echo(json.dumps(data, indent=2))
-    else:
-        ident = data["idn"]
-        click.echo(f"{ident['maker']} {ident['model']} s/n {ident['serial']} fw {ident['firmware']}: "
-                   f"{data['kind']} dialect {data['dialect']}")
+        return
+    ident = data["idn"]
+    click.echo(f"{ident['maker']} {ident['model']} s/n {ident['serial']} fw {ident['firmware']}: "
+               f"{data['kind']} dialect {data['dialect']}")
+    from accbench.report import print_capabilities
+
+    if "modules" in data:
+        click.echo("modules: " + ", ".join(f"channel {ch} {m}" for ch, m in data["modules"].items()))
+    print_capabilities(data["capabilities"])
 
 
 @cli.group()
@@ -414,7 +437,8 @@ def measure_sparams(resource, backend, dialect, timeout_s, sim_dut, start, stop,
 
 @measure.command("ber")
 @resource_options
-@click.option("--baud", default="106.25G", show_default=True, callback=_si("Bd", "baud"), help="Symbol rate.")
+@click.option("--baud", default="53.125G", show_default=True, callback=_si("Bd", "baud"),
+              help="Symbol rate, within the BERT's range (accbench identify lists it).")
 @click.option("--pattern", default="PRBS13Q", show_default=True, help="PRBS7..31, PRBS13Q, PRBS31Q or SSPRQ.")
 @click.option("--pattern-file", default=None, help="Pattern file on the instrument (SSPRQ).")
 @click.option("--seconds", type=float, default=10.0, show_default=True, help="Gate time (s).")
@@ -422,14 +446,17 @@ def measure_sparams(resource, backend, dialect, timeout_s, sim_dut, start, stop,
 @click.option("--no-gray", is_flag=True, help="Uncoded PAM4 mapping instead of Gray.")
 @click.option("--sync-timeout-s", type=float, default=10.0, show_default=True,
               help="How long the error detector may take to synchronise.")
+@click.option("--location", "locations", multiple=True,
+              help="Where the generator/analyzer sit: analyzer=M2.DataIn (M8040A), ppg_module=7, ed_module=5 "
+                   "(MP1900A); repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def measure_ber(resource, backend, dialect, timeout_s, sim_dut, baud, pattern, pattern_file, seconds, confidence,
-                no_gray, sync_timeout_s, as_json) -> None:
+                no_gray, sync_timeout_s, locations, as_json) -> None:
     """Gated PAM4 error count: bits, errors, symbols, BER, SER and the BER's upper confidence bound."""
     from instruments.bert import BerSettings
 
     settings = BerSettings(baud, pattern, seconds, not no_gray, pattern_file, confidence, sync_timeout_s)
-    bert = _open("bert", resource, backend, dialect, timeout_s, sim_dut)
+    bert = _open("bert", resource, backend, dialect, timeout_s, sim_dut, _parse_locations(locations))
     try:
         result = bert.measure_ber(settings)
     finally:
@@ -547,11 +574,11 @@ def report(record, output) -> None:
                    "select with SIM:DUT '<serial>').")
 @click.option("--faults", default="", help="Faults, e.g. vna.stall@3,bert.sync_loss,power.drop~0.05.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the noise, counts and faults.")
-@click.option("--vna-dialect", type=click.Choice(["keysight-pna", "rs-zna"]), default="keysight-pna",
-              show_default=True)
-@click.option("--bert-dialect", type=click.Choice(["keysight-m8040", "anritsu-mp1900"]), default="keysight-m8040",
-              show_default=True)
-def sim_server(host, base_port, duts, faults, seed, vna_dialect, bert_dialect) -> None:
+@click.option("--vna", "--vna-dialect", "vna_model", default="N5247B", show_default=True,
+              help="Simulated VNA: N5247B, E5080B or ZNA67 (or a dialect: keysight-pna, rs-zna).")
+@click.option("--bert", "--bert-dialect", "bert_model", default="M8040A", show_default=True,
+              help="Simulated BERT: M8040A or MP1900A (or a dialect: keysight-m8040, anritsu-mp1900).")
+def sim_server(host, base_port, duts, faults, seed, vna_model, bert_model) -> None:
     """Serve the simulated VNA, BERT and power analyzer as SCPI sockets until SIGINT/SIGTERM."""
     import signal
     import threading
@@ -563,7 +590,7 @@ def sim_server(host, base_port, duts, faults, seed, vna_dialect, bert_dialect) -
     if not 0 <= base_port <= 65533:
         raise InputError(f"--base-port {base_port}: use 0..65533")
     cables = [parse_dut(d) for d in duts] or None
-    bench = SimBench(cables, seed, FaultPlan(faults, seed), vna_dialect, bert_dialect)
+    bench = SimBench(cables, seed, FaultPlan(faults, seed), vna_model=vna_model, bert_model=bert_model)
     try:
         server = SimServer(bench, host, base_port)
     except OSError as exc:
@@ -575,6 +602,8 @@ def sim_server(host, base_port, duts, faults, seed, vna_dialect, bert_dialect) -
     with server:
         for role, resource in server.resources().items():
             click.echo(f"{role:6s} {resource}")
+        where = ", ".join(f"{k}={v}" for k, v in bench.bert_locations().items())
+        click.echo(f"{bench.models['vna']} / {bench.models['bert']} ({where}) / {bench.models['power']}", err=True)
         click.echo(f"cable {bench.selected} connected; Ctrl-C to stop", err=True)
         sys.stdout.flush()
         while not stop.wait(0.2):

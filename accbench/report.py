@@ -89,3 +89,25 @@ def print_reach(result, console: Console | None = None) -> None:
                   f"{'PASS' if result.power_pass else 'FAIL'} ({result.pj_per_bit:.2f} pJ/bit)"),
     ]
     _print_rows(f"reach @ {result.baud / 1e9:g} GBd, BER <= {result.target_ber:.2e}", rows, console)
+
+
+def print_capabilities(cap: dict | None, console: Console | None = None) -> None:
+    """What the instrument model can do (``accbench identify``), with the documents the limits come from."""
+    console = console or Console()
+    if cap is None:
+        console.print("capabilities: this model is not in accbench's capability table")
+        return
+    for key, value in cap.items():
+        if key in ("model", "maker", "dialect", "sources", "notes"):
+            continue
+        if isinstance(value, list) and value and all(isinstance(v, float | int) for v in value):
+            value = " .. ".join(f"{v:g}" for v in value)
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        console.print(f"  {key}: {value}")
+    for what, source in cap.get("sources", {}).items():
+        console.print(f"  source ({what}): {source}")
+    for note in cap.get("notes", []):
+        console.print(f"  note: {note}")

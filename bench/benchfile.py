@@ -9,9 +9,12 @@ supply_v = 3.3                       # cable supply on both power rails
 resource = "TCPIP0::pna.lab::hislip0::INSTR"
 backend = "@py"                      # optional: "" system VISA, "@py" pyvisa-py, "@accsim"
 dialect = "keysight-pna"             # optional: force a driver instead of *IDN?
+model = "N5247B"                     # optional: checked against the plan before anything is opened
 timeout_s = 30
 
-[bert]   # same keys
+[bert]   # same keys, and where the generator and analyzer sit in the chassis:
+analyzer = "M2.DataIn"               # M8040A: generator, generator_group, analyzer, clock (locations)
+                                     # MP1900A: ppg_module, ed_module (slots), unit
 [power]  # same keys
 
 [sweep]                              # optional, defaults below
@@ -49,15 +52,22 @@ class BenchError(InputError):
     """A bench file that cannot be used; the message lists every problem."""
 
 
+LOCATION_KEYS = {"generator": str, "generator_group": str, "analyzer": str, "clock": str, "ppg_module": int,
+                 "ed_module": int, "unit": int}
+
+
 @dataclass(frozen=True)
 class RoleSpec:
-    """One instrument: VISA resource, backend, optional dialect override, I/O timeout (s)."""
+    """One instrument: VISA resource, backend, optional dialect override and declared model, I/O timeout (s),
+    and for a BERT where its generator and analyzer sit (locations or slots)."""
 
     role: str
     resource: str
     backend: str = ""
     dialect: str | None = None
     timeout_s: float = 10.0
+    model: str | None = None
+    locations: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,7 @@ class BenchConfig:
     source: str = ""
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "roles": {r: vars(s) for r, s in self.roles.items()}, "sweep": self.sweep,
+        return {"name": self.name, "roles": {r: dict(vars(s)) for r, s in self.roles.items()}, "sweep": self.sweep,
                 "deembed_2xthru": str(self.deembed_2xthru) if self.deembed_2xthru else None,
                 "switch": vars(self.switch) if self.switch else None, "confirm": self.confirm,
                 "supply_v": self.supply_v}
@@ -111,13 +121,15 @@ def _positive(problems: list[str], where: str, value, default: float) -> float:
 
 
 def _role(problems: list[str], role: str, table) -> RoleSpec | None:
+    from accbench.capabilities import capability_for, known_models
     from instruments.registry import dialect_kinds
 
     where = f"[{role}]"
     if not isinstance(table, dict):
         problems.append(f"{where} is missing: give resource = \"<VISA address>\"")
         return None
-    _known(problems, table, where, {"resource", "backend", "dialect", "timeout_s"})
+    locations_allowed = set(LOCATION_KEYS) if role == "bert" else set()
+    _known(problems, table, where, {"resource", "backend", "dialect", "timeout_s", "model"} | locations_allowed)
     resource = str(table.get("resource") or "").strip()
     if not resource:
         problems.append(f"{where} resource is missing (e.g. \"TCPIP0::host::hislip0::INSTR\")")
@@ -128,8 +140,20 @@ def _role(problems: list[str], role: str, table) -> RoleSpec | None:
             problems.append(f"{where} dialect = {dialect!r}: use one of {', '.join(sorted(kinds))}")
         elif kinds[dialect] != role:
             problems.append(f"{where} dialect {dialect!r} is a {kinds[dialect]} driver, not a {role}")
+    model = table.get("model")
+    if model is not None and capability_for(role, str(model)) is None:
+        problems.append(f"{where} model = {model!r}: use one of {', '.join(known_models(role))}")
+    locations = {}
+    for key in sorted(locations_allowed & set(table)):
+        value = table[key]
+        if not isinstance(value, LOCATION_KEYS[key]) or isinstance(value, bool):
+            kind = "string" if LOCATION_KEYS[key] is str else "slot number"
+            problems.append(f"{where} {key} = {value!r} must be a {kind}")
+        else:
+            locations[key] = value
     timeout = _positive(problems, f"{where} timeout_s", table.get("timeout_s"), 10.0)
-    return RoleSpec(role, resource, str(table.get("backend", "")), dialect, timeout) if resource else None
+    return RoleSpec(role, resource, str(table.get("backend", "")), dialect, timeout,
+                    None if model is None else str(model), locations) if resource else None
 
 
 def _sweep(problems: list[str], table: dict) -> dict:

@@ -9,8 +9,11 @@ curvature of the likelihood, widened by the over-dispersion of the counts. A mea
 outlier when its BER departs from the fitted model by more than its band: the count's Poisson
 spread (3 sigma), the fitted parameters' 95 % intervals and the model's own accuracy (0.5 decade),
 or when the fitted model expects clearly more errors than the zero counted. The fit is repeated
-without the outliers until the flags settle. Watts are compared with the power model the same way: a scale fitted as the
-median ratio, outliers beyond three robust deviations (at least 2 %).
+without the outliers until the flags settle. When that flags nothing, each cable is also held
+against the fit of all the others (a deleted residual): one faulty unit that is the only one to
+count errors would otherwise set the fit itself and inflate the bands that should catch it.
+Watts are compared with the power model the same way: a scale fitted as the median ratio,
+outliers beyond three robust deviations (at least 2 %).
 """
 
 from __future__ import annotations
@@ -141,6 +144,15 @@ def fit_ber_model(observations: list[tuple]) -> dict:
         if now == flagged or fit["noise_scale"] is None:
             break
         flagged = now
+    if not any(r["outlier"] for r in rows) and len({o.serial for o in obs}) > 2:
+        counting = {o.serial for o in obs if o.errors > 0}  # a zero-count cable barely moves the fit
+        suspects = {serial for serial in counting
+                    if any(r["outlier"] for r in _flag([o for o in obs if o.serial == serial],
+                                                       _fit([o for o in obs if o.serial != serial])))}
+        if suspects:
+            fit = _fit([o for o in obs if o.serial not in suspects])
+            fit["left_out"] = sum(o.serial in suspects for o in obs)
+            rows = _flag(obs, fit)
     return {"fit": fit, "rows": rows, "outliers": sorted({r["serial"] for r in rows if r["outlier"]})}
 
 

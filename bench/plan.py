@@ -79,9 +79,16 @@ class Plan:
     gate_s: float = 1.0
     pattern: str = "PRBS13Q"
     sim: SimSettings = field(default_factory=SimSettings)
+    ber_rates_gbd: tuple[float, ...] | None = None  # rates the BERT measures (None: all); the rest by the models
+
+    @property
+    def measured_rates_gbd(self) -> tuple[float, ...]:
+        """The rates at which the BERT counts errors; the others are judged by the link model alone."""
+        return self.rates_gbd if self.ber_rates_gbd is None else self.ber_rates_gbd
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "rates_gbd": list(self.rates_gbd), "target_ber": self.target_ber,
+        return {"name": self.name, "rates_gbd": list(self.rates_gbd), "ber_rates_gbd": list(self.measured_rates_gbd),
+                "target_ber": self.target_ber,
                 "seed": self.seed, "gate_s": self.gate_s, "pattern": self.pattern, "gates": asdict(self.gates),
                 "lots": [asdict(lot) for lot in self.lots.values()], "cables": [asdict(c) for c in self.cables],
                 "sim": {"faults": self.sim.faults, "units": {k: asdict(v) for k, v in self.sim.units.items()}}}
@@ -173,6 +180,16 @@ def parse_plan(data: dict, base_dir: Path = Path("."), source: str = "") -> Plan
         p.add("[run] rates_gbd must be a list, e.g. [53.125, 106.25]")
         rates = []
     rates = [r for r in (p.number("[run] rates_gbd", r, 1, 200) for r in rates) if r is not None]
+    ber_rates = run.get("ber_rates_gbd")
+    if ber_rates is not None:
+        if not isinstance(ber_rates, list):
+            p.add("[run] ber_rates_gbd must be a list of rates from rates_gbd, e.g. [53.125]")
+            ber_rates = []
+        ber_rates = [r for r in (p.number("[run] ber_rates_gbd", r, 1, 200) for r in ber_rates) if r is not None]
+        for r in ber_rates:
+            if r not in rates:
+                p.add(f"[run] ber_rates_gbd: {r:g} GBd is not one of rates_gbd ({', '.join(f'{x:g}' for x in rates)})")
+        ber_rates = tuple(r for r in rates if r in ber_rates)
     target = p.number("[run] target_ber", run.get("target_ber", 2.4e-4), 1e-18, 0.1)
     seed = run.get("seed", 1)
     if not isinstance(seed, int):
@@ -235,7 +252,7 @@ def parse_plan(data: dict, base_dir: Path = Path("."), source: str = "") -> Plan
     if p.items:
         raise PlanError("plan: " + "; ".join(p.items))
     return Plan(name, tuple(rates), target, seed, Gates(reach, stretch, power, mask), by_id, tuple(cables), source,
-                gate_s, pattern, sim)
+                gate_s, pattern, sim, ber_rates)
 
 
 def _sim_settings(p: _Problems, table: dict, serials: set[str]) -> SimSettings:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from accbench.errors import InstrumentError
+from accbench.errors import InputError, InstrumentError
 from bench.plan import Cable, Plan
 from bench.record import RunRecord, read_model_inputs, read_run
 from bench.stations import SimulatedBench, wire_spec
@@ -120,10 +120,14 @@ def measure_cable(plan: Plan, cable: Cable, bench, progress: Callable[[str], Non
                       "model": {"main": eq.main, "sigma_parts": eq.sigma_parts, "dd_amplitude": eq.dd_amplitude,
                                 "dfe": cfg.dfe_tap},
                       "lanes": []})
+    for rate in rates:
+        rate["ber_measured"] = rate["gbd"] in plan.measured_rates_gbd
+        rate["judged_by"] = "bert" if rate["ber_measured"] else "link model"
+    measured = [rate for rate in rates if rate["ber_measured"]]
     for lane in range(1, cable.lanes + 1):
         if lane > 1:
             bench.connect(cable.serial, lane)
-        for rate in rates:
+        for rate in measured:
             with clock.step("bert", f"lane {lane} {rate['gbd']:g} GBd"):
                 settings = BerSettings(rate["gbd"] * 1e9, plan.pattern, plan.gate_s, sync_timeout_s=0.5)
                 try:
@@ -135,6 +139,9 @@ def measure_cable(plan: Plan, cable: Cable, bench, progress: Callable[[str], Non
                                           "ber_upper_95": 1.0, "sync_lost": True})
                     figures["errors"].append(f"lane {lane} {rate['gbd']:g} GBd: {exc}")
     for rate in rates:
+        if not rate["lanes"]:
+            rate.update({"ber": None, "ber_upper_95": None, "sync_lost": None})
+            continue
         worst = max(rate["lanes"], key=lambda r: r["ber_upper_95"])
         rate.update({"ber": worst["ber"], "ber_upper_95": worst["ber_upper_95"],
                      "sync_lost": any(r["sync_lost"] for r in rate["lanes"])})
@@ -147,10 +154,12 @@ def measure_cable(plan: Plan, cable: Cable, bench, progress: Callable[[str], Non
                 return supply.measure([1, 2], points=256).total_w
 
             figures["power_w"] = _retry(bench, "power", draw, notes)
+            figures["power_at_gbd"] = measured[-1]["gbd"] if measured else None
         except OverCurrentError as exc:
             figures["power_w"] = None
             figures["errors"].append(str(exc))
-    figures["predicted_power_w"] = max(rates, key=lambda r: r["gbd"])["predicted_power_w"]
+    at = figures.get("power_at_gbd") or max(r["gbd"] for r in rates)  # the rate the cable ran at while measured
+    figures["predicted_power_w"] = next(r["predicted_power_w"] for r in rates if r["gbd"] == at)
     figures["timing_s"] = clock.split
     return network.f, network.s, _verdicts(plan, figures), arrays
 
@@ -162,13 +171,15 @@ def _verdicts(plan: Plan, figures: dict) -> dict:
     mask_margin = low["mask_margin_db"]
     figures["il_db"] = {f"{r['gbd']:g}": r["il_db"] for r in rates}
     figures["reach_m"] = top["reach_m"]
-    measured_ok = all(r["ber_upper_95"] <= plan.target_ber for r in rates)
+    bounds = [r["ber_upper_95"] for r in rates if r["ber_upper_95"] is not None]
+    measured_ok = all(b <= plan.target_ber for b in bounds)
     power = figures["power_w"]
     figures["verdicts"] = {
         "il_mask": None if mask_margin is None else {"pass": mask_margin >= 0, "margin_db": mask_margin},
         "reach": {"pass": top["reach_m"] >= plan.gates.reach_m and measured_ok,
                   "margin_m": top["reach_m"] - plan.gates.reach_m, "measured_ber_pass": measured_ok,
-                  "worst_ber_upper_95": max(r["ber_upper_95"] for r in rates)},
+                  "worst_ber_upper_95": max(bounds) if bounds else None,
+                  "measured_at_gbd": [r["gbd"] for r in rates if r["ber_measured"]]},
         "power": {"pass": power is not None and power <= plan.gates.power_w_max,
                   "margin_w": None if power is None else plan.gates.power_w_max - power},
     }
@@ -211,12 +222,19 @@ def run_plan(plan: Plan, output: str | Path, bench=None, resume: bool = False,
     status = "failed"
     timing = dict.fromkeys(STEPS, 0.0)
     try:
+        bench.check_plan(plan)  # before anything is written or opened
+    except InputError:
+        if isinstance(bench, SimulatedBench):
+            bench.close()
+        raise
+    try:
         if resume:
             done = set(record.open_for_resume(plan.source))
         else:
             record.create(plan.name, plan.source, plan.to_dict(), bench.describe())
             done = set()
         instruments = bench.open_all()
+        bench.check_plan(plan)  # again, with the models the instruments report
         record.set_instruments({role: inst.identity.to_dict() | {"dialect": inst.DIALECT}
                                 for role, inst in instruments.items()})
         for order, cable in enumerate(plan.cables):

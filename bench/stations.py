@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from accbench.capabilities import capability_for
+from accbench.errors import InputError
 from bench.benchfile import DEFAULT_SWEEP, ROLES, BenchConfig
 from bench.plan import Cable, Lot, Plan
 from dsp.twinax import TwinaxSpec
@@ -35,6 +37,41 @@ class _Bench:
 
     def _open(self, role: str):
         raise NotImplementedError
+
+    def models(self) -> dict[str, str]:
+        """The instrument model of each role as far as known: declared, or reported by an open instrument."""
+        return {role: inst.identity.model for role, inst in self.instruments.items()}
+
+    def locations(self) -> dict:
+        """Where the BERT's generator and analyzer live, when the bench says so."""
+        return {}
+
+    def can_switch_lanes(self) -> bool:
+        return True
+
+    def check_plan(self, plan: Plan) -> None:
+        """Refuse a plan the bench's instruments cannot run, listing every conflict in one error."""
+        problems = []
+        models = self.models()
+        bert = capability_for("bert", models["bert"]) if models.get("bert") else None
+        for gbd in plan.measured_rates_gbd if bert is not None else ():
+            problems += [f"BER at {gbd:g} GBd: {p}" for p in bert.problems(gbd * 1e9, plan.pattern)]
+        if bert is not None and plan.measured_rates_gbd:
+            missing = [k for k, v in {**bert.locations, **self.locations()}.items() if v is None]
+            problems += [f"the {bert.model}'s {k} is not known: give it under [bert] in the bench file"
+                         for k in missing]
+        vna = capability_for("vna", models["vna"]) if models.get("vna") else None
+        if vna is not None:
+            problems += vna.problems(self.sweep["start_hz"], self.sweep["stop_hz"], int(self.sweep["points"]))
+        for gbd in plan.rates_gbd:
+            if gbd * 1e9 / 2 > self.sweep["stop_hz"]:
+                problems.append(f"{gbd:g} GBd needs the sweep to reach its Nyquist {gbd / 2:g} GHz; the sweep stops at "
+                                f"{self.sweep['stop_hz'] / 1e9:g} GHz")
+        if any(c.lanes > 1 for c in plan.cables) and not self.can_switch_lanes():
+            problems.append("cables with several lanes, but the switch command has no {lane} and no operator "
+                            "confirms each lane: every lane would be the same connection")
+        if problems:
+            raise InputError("the bench cannot run this plan: " + "; ".join(dict.fromkeys(problems)))
 
     def open_all(self) -> dict:
         for role in ROLES:
@@ -83,7 +120,14 @@ class SimulatedBench(_Bench):
         from instruments import open_instrument
         from sim_instruments.visa import RESOURCES
 
-        return open_instrument(RESOURCES[role], "@accsim", kind=role, timeout_s=2.0)
+        return open_instrument(RESOURCES[role], "@accsim", kind=role, timeout_s=2.0,
+                               locations=self.locations() if role == "bert" else None)
+
+    def models(self) -> dict[str, str]:
+        return dict(self.sim.models)
+
+    def locations(self) -> dict:
+        return self.sim.bert_locations()
 
     def connect(self, serial: str, lane: int = 1) -> None:
         self.sim.select(serial, lane)
@@ -119,7 +163,24 @@ class InstrumentBench(_Bench):
         from instruments import open_instrument
 
         spec = self.config.roles[role]
-        return open_instrument(spec.resource, spec.backend, spec.dialect, kind=role, timeout_s=spec.timeout_s)
+        inst = open_instrument(spec.resource, spec.backend, spec.dialect, kind=role, timeout_s=spec.timeout_s,
+                               locations=spec.locations or None)
+        if spec.model and capability_for(role, inst.identity.model) is not capability_for(role, spec.model):
+            inst.close()
+            raise InputError(f"[{role}] model = {spec.model!r}, but {spec.resource} answers *IDN? as "
+                             f"{inst.identity.maker} {inst.identity.model}; correct the bench file")
+        return inst
+
+    def models(self) -> dict[str, str]:
+        declared = {role: spec.model for role, spec in self.config.roles.items() if spec.model}
+        return {**declared, **super().models()}
+
+    def locations(self) -> dict:
+        return dict(self.config.roles["bert"].locations) if "bert" in self.config.roles else {}
+
+    def can_switch_lanes(self) -> bool:
+        switch = self.config.switch
+        return self.config.confirm or (switch is not None and "{lane}" in switch.connect)
 
     def connect(self, serial: str, lane: int = 1) -> None:
         switch = self.config.switch

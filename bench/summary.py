@@ -18,7 +18,9 @@ def qualify_json(run: dict, record: str) -> dict:
             "length_m": c["length_m"], "il_db": c["il_db"], "reach_m": c["reach_m"], "power_w": c["power_w"],
             "predicted_power_w": c.get("predicted_power_w"),
             "ber": {f"{r['gbd']:g}": {"predicted": r["predicted_ber"], "measured": r["ber"],
-                                      "upper_95": r["ber_upper_95"], "lanes": r["lanes"]} for r in c["rates"]},
+                                      "upper_95": r["ber_upper_95"], "lanes": r["lanes"],
+                                      "judged_by": r.get("judged_by", "bert")} for r in c["rates"]},
+            "power_at_gbd": c.get("power_at_gbd"),
             "pass": c["pass"], "verdicts": c["verdicts"], "outlier": c["serial"] in outliers,
             "errors": c["errors"], "instrument_error": c.get("instrument_error"),
         })

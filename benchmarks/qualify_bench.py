@@ -23,7 +23,8 @@ def hundred_cable_plan():
     lots = [{"id": f"W-{i + 1:04d}", "carbon_mg_m2": c, "grade": "Cu-ETP", "awg": 26}
             for i, c in enumerate(CARBON_LEVELS)]
     cables = [{"serial": f"B-{n:04d}", "lot": lots[n % len(lots)]["id"], "length_m": 3.0} for n in range(100)]
-    data = {"run": {"name": "benchmark-100", "rates_gbd": [53.125, 106.25], "target_ber": 2.4e-4, "seed": 1},
+    data = {"run": {"name": "benchmark-100", "rates_gbd": [53.125, 106.25], "ber_rates_gbd": [53.125],
+                    "target_ber": 2.4e-4, "seed": 1},
             "gates": {"reach_m": 3.0, "power_w_max": 5.0, "il_mask": "ieee802.3ck-ca"},
             "lots": lots, "cables": cables}
     return parse_plan(data, ROOT, source="benchmark-100")

@@ -4,7 +4,10 @@ Properties are declared, not coded (PyMeasure style): ``control`` names the SCPI
 the validator and the value map; ``measurement`` names a query. Every configuration write is
 followed by draining ``SYST:ERR?``; any entry raises ``InstrumentError`` with code and text.
 A dropped connection is recovered by a bounded policy: close, reopen, re-apply the settings
-written so far, retry the operation once more.
+written so far, then repeat. Outside a measurement step the one operation is repeated (a setting
+or a single query is idempotent); inside a step (``run_step``: configure, trigger, wait, fetch)
+the whole step starts again, so a recovered link never yields data of a sweep or gate that was
+not run after the reconnect.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from accbench.capabilities import capability_for
 from accbench.errors import ConnectionLost, InputError, InstrumentError, InstrumentTimeout
 
 VI_ERROR_TMO = -1073807339
@@ -60,6 +64,10 @@ class Exchange:
     time_s: float
     direction: str
     text: str
+
+
+class _RestartStep(Exception):
+    """Internal: the link was recovered inside a measurement step, which must start again."""
 
 
 class control:  # noqa: N801 - lower-case like PyMeasure's Instrument.control
@@ -141,6 +149,7 @@ class Instrument:
         self._settings: dict[str, str] = {}
         self._set_timeout(timeout_s)
         self._identity = identity
+        self._step: str | None = None
 
     # --- context used by the declarative properties
     @property
@@ -169,8 +178,9 @@ class Instrument:
         """Run one transport operation, mapping errors; recover a lost link within the policy.
 
         A peer that vanished often shows as a timeout rather than a reset, so a timeout of a
-        short exchange is also recovered (reopen, re-apply, retry); a long wait (``*OPC?``)
-        is not, because the instrument may simply still be busy.
+        short exchange is also recovered (reopen, re-apply); a long wait (``*OPC?``) is not,
+        because the instrument may simply still be busy. Inside a measurement step the
+        recovered step restarts (``run_step``); outside one the operation is repeated.
         """
         attempts = 0
         while True:
@@ -186,6 +196,29 @@ class Instrument:
                     raise error from exc
                 attempts += 1
                 self._reopen()
+                if self._step is not None:
+                    raise _RestartStep(f"{error}") from exc
+
+    def run_step(self, name: str, body: Callable[[], Any]) -> Any:
+        """Run a whole measurement step (configure, trigger, wait, fetch) as one unit.
+
+        When the link drops and is recovered anywhere inside it, the step runs again from its
+        first command (bounded by the reconnect policy): a sweep or gate is repeated, never only
+        its last query. Steps do not nest: an inner step is part of the outer one.
+        """
+        if self._step is not None:
+            return body()
+        for _ in range(self.reconnect.attempts + 1):
+            self._step = name
+            try:
+                return body()
+            except _RestartStep as restart:
+                last = restart
+                self._record("!", f"link recovered during '{name}': the step starts again")
+            finally:
+                self._step = None
+        raise ConnectionLost(f"{self.DIALECT}: connection lost during '{name}' {self.reconnect.attempts + 1} times "
+                             f"({last}); check the link")
 
     def _reopen(self) -> None:
         """Close, reopen, and re-apply every setting written so far (in order)."""
@@ -226,6 +259,11 @@ class Instrument:
 
     # --- IEEE 488.2 and the error queue
     @property
+    def capability(self):
+        """This model's entry in the capability table (``accbench.capabilities``), or None when unknown."""
+        return capability_for(self.KIND, self.identity.model)
+
+    @property
     def identity(self) -> Identity:
         if self._identity is None:
             self._identity = Identity.parse(self.ask("*IDN?"))
@@ -254,10 +292,12 @@ class Instrument:
             raise InstrumentError(f"{self.DIALECT} reported {listed}{where}")
 
     def configure(self, command: str, key: str | None = None) -> None:
-        """Write a setting, drain the error queue, remember it for re-application after a reconnect."""
+        """Write a setting and drain the error queue. Outside a measurement step the setting is
+        remembered and re-applied after a reconnect; inside one the restarted step sets it again."""
         self.write(command)
         self.check_errors(command)
-        self._settings[key or command.split()[0]] = command
+        if self._step is None:
+            self._settings[key or command.split()[0]] = command
 
     def wait_opc(self, timeout_s: float, operation: str) -> None:
         """``*OPC?`` with a timeout sized for the operation, not a global one."""

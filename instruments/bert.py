@@ -1,19 +1,21 @@
-"""PAM4 BERT drivers: Keysight M8040A (M8070 SCPI) and Anritsu MP1900A (MP1800-family tree).
+"""PAM4 BERT drivers: Keysight M8040A (M8070 system software) and Anritsu MP1900A (MP1800-family tree).
 
-Keysight M8040A, M8070A programming guide: symbol rate ``:SOUR:FREQ 'M1.ClkGen',<Hz>``; line
-coding ``:DATA:LIN '<loc>',PAM4`` with ``:DATA:LIN:PAM4:MAPP '<loc>',GRAY``; pattern
-``:DATA:SEQ:SET '<loc>',PRBS,'2^13-1'`` then ``*OPC?`` (the detector re-synchronises); sync
-state ``:STAT:INST:SLOS? '<loc>'`` (non-zero = sync lost); gated error ratio through the ERATio
-plugin (``:PLUG:ERAT:NEW``, ``:ACQ:ALOC``, ``:ACQ:DUR FTIM``, ``:ACQ:TIME``, ``:STAR``,
-``*OPC?``, ``:FETC?`` -> timestamp, "location", counted 1s/0s, errored 1s/0s, and for PAM4
-compared and errored symbols).
-Anritsu MP1900A: ``:MOD:ID <n>`` selects the PPG or ED module; PPG ``:OUTP:PAM4:SRAT <GBd>``,
-``:SOUR:PATT:TYPE PRBS``, ``:SOUR:PATT:PAM4:PRBS:LENG <n>``; ED ``:SENS:PATT:TYPE PRBS``,
-``:SENS:PATT:PRBS:LENG <n>``, gating ``:SENS:MEAS:EAL:MODE SING``, ``:SENS:MEAS:EAL:UNIT TIME``,
-``:SENS:MEAS:EAL:PER d,h,m,s``, ``:SENS:MEAS:STAR``/``STOP``, running state
-``:SENS:MEAS:EAL:STAT?``; results ``:CALC:DATA:EAL? "CURRent:EC:TOTal"`` / ``"CURRent:ER:TOTal"`` /
-``"CURRent:CC:TOTal"`` (quoted text); sync-loss monitor ``:CALC:DATA:MON? "PSLoss"``.
-The MP1900A subset used here has no symbol-error counter, so its SER is reported as unknown.
+Every command sent is listed with its source in ``instruments/dialects/keysight-m8040.toml`` and
+``anritsu-mp1900.toml``. A request outside the model's capabilities (``accbench.capabilities``:
+symbol-rate range, the patterns its error detector accepts) is refused before anything is sent.
+
+Keysight M8040A: symbol rate ``:SOUR:FREQ '<clock>',<Bd>``; PAM4 line coding set on both generator
+channels in one message, Gray or transparent (``NONE``) mapping; pattern ``:DATA:SEQ:SET
+'<loc>',PRBS,'2^n-1'``; the analyzer's automatic alignment (``:INP:ALIG:EYE:AUTO``) before
+counting; sync ``:STAT:INST:SLOS?``; a gated ERATio plug-in measurement whose end is read from the
+plug-in's run state (``:PLUG:ERAT:RUN?``), never from ``*OPC?`` alone, with the counts checked to
+cover the whole gate. Locations default to the programming guide's example (generator
+``M1.DataOut1``, analyzer ``M2.DataIn``, clock ``M1.ClkGen``); module numbers depend on the chassis,
+so a bench file may name them.
+Anritsu MP1900A: unit and slot selected in the same message as each command (``:UENT:ID 1;:MOD:ID
+<slot>;...``), so a replayed setting reaches the right module; the PPG's modulation set to PAM4
+before its PAM4 commands; gating ``:SENS:MEAS:EAL:...``, results ``:CALC:DATA:EAL?``. The slots
+must be given (no documented way to list the modules).
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from accbench.capabilities import GRAY_PATTERNS, PATTERN_ORDERS
 from accbench.errors import InputError, InstrumentError, InstrumentTimeout
 from instruments.base import Instrument, MeasurementInfo, in_range
 from instruments.confidence import ber_upper_bound
 
-#: pattern name -> (PRBS order, PAM4 symbols built from it). "Q" patterns are PAM4 (Gray).
-PATTERNS = {f"PRBS{n}": n for n in (7, 9, 11, 13, 15, 23, 31)} | {"PRBS13Q": 13, "PRBS31Q": 31}
+#: pattern name -> PRBS order of its bit stream ("Q" patterns are PAM4, Gray-mapped)
+PATTERNS = PATTERN_ORDERS
+FULL_GATE = 0.99  # counted bits must cover this share of rate x gate, else the counts are partial
 
 
 class SyncLossError(InstrumentError):
@@ -38,7 +42,7 @@ class SyncLossError(InstrumentError):
 class BerSettings:
     """What to measure: symbol rate (Bd), pattern, gate time (s), PAM4 Gray mapping, BER confidence."""
 
-    baud: float = 106.25e9
+    baud: float = 53.125e9
     pattern: str = "PRBS13Q"
     gate_s: float = 10.0
     gray: bool = True
@@ -47,8 +51,8 @@ class BerSettings:
     sync_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
-        in_range(1e9, 120e9, "symbol rate", " Bd")(self.baud)
-        if self.gate_s <= 0:
+        in_range(1e9, 200e9, "symbol rate", " Bd")(self.baud)
+        if not self.gate_s > 0:
             raise InputError(f"gate time {self.gate_s:g} s: must be > 0")
         name = self.pattern.upper()
         if name == "SSPRQ":
@@ -96,21 +100,56 @@ class BerResult:
 
 
 class Bert(Instrument):
-    """Shared flow: configure, wait for sync, run one gate, fetch the counts."""
+    """Shared flow: check against the model, configure, align, wait for sync, one gate, the counts."""
 
     KIND = "bert"
+    LOCATION_KEYS: tuple[str, ...] = ()
+    COUNTS_BITS = False  # whether the dialect's count is documented as compared bits (checked against the gate)
+
+    def __init__(self, *args, locations: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.locations: dict = {}
+        self.use_locations(locations or {})
+
+    def use_locations(self, locations: dict) -> None:
+        """Where the generator and analyzer live (the model's defaults, overridden by ``locations``)."""
+        unknown = sorted(set(locations) - set(self.LOCATION_KEYS))
+        if unknown:
+            raise InputError(f"{self.DIALECT}: unknown location {', '.join(unknown)}; "
+                             f"use {', '.join(self.LOCATION_KEYS)}")
+        cap = self.capability if self._identity is not None else None
+        defaults = dict(cap.locations) if cap is not None else {}
+        self.locations = {k: v for k, v in {**defaults, **self.locations, **locations}.items()
+                          if k in self.LOCATION_KEYS}
+
+    def problems(self, settings: BerSettings) -> list[str]:
+        """Why ``settings`` cannot run on this instrument (its capability entry and its locations)."""
+        cap = self.capability
+        return cap.problems(settings.baud, settings.pattern, settings.gray) if cap is not None else []
 
     def measure_ber(self, settings: BerSettings) -> BerResult:
-        """Configure rate, coding and pattern, then one gated error count."""
-        self._configure(settings)
-        self._wait_sync(settings.sync_timeout_s)
-        counts = self._gate(settings)
-        sync_lost = self.sync_lost()
+        """One gated error count; refused before anything is sent when the model cannot run it."""
+        problems = self.problems(settings)
+        if problems:
+            raise InputError("; ".join(problems))
+        counts, sync_lost = self.run_step(f"BER gate of {settings.gate_s:g} s", lambda: self._measure(settings))
         info = MeasurementInfo(self.identity, {"baud": settings.baud, "pattern": settings.pattern.upper(),
                                                "gate_s": settings.gate_s, "gray": settings.gray,
-                                               "dialect": self.DIALECT})
+                                               "dialect": self.DIALECT, "locations": dict(self.locations)})
         return BerResult(counts["bits"], counts["errors"], counts["symbols"], counts["symbol_errors"],
                          settings.gate_s, sync_lost, settings.confidence, info)
+
+    def _measure(self, settings: BerSettings) -> tuple[dict, bool]:
+        self._configure(settings)
+        self._align()
+        self._wait_sync(settings.sync_timeout_s)
+        counts = self._gate(settings)
+        expected = 2 * settings.baud * settings.gate_s
+        if self.COUNTS_BITS and counts["bits"] < FULL_GATE * expected:
+            raise InstrumentError(f"{self.DIALECT}: the gate counted {counts['bits']:.4g} bits, not the "
+                                  f"{expected:.4g} of {settings.gate_s:g} s at {settings.baud / 1e9:g} GBd: "
+                                  "the counts are partial; check the gate settings")
+        return counts, self.sync_lost()
 
     def _wait_sync(self, timeout_s: float) -> None:
         """Poll the sync state until locked; a detector that never locks is a SyncLossError."""
@@ -121,9 +160,22 @@ class Bert(Instrument):
                                     "(eye closed, wrong pattern or polarity); check the channel and the pattern")
             time.sleep(min(0.2, timeout_s / 10))
 
+    def _poll_until_idle(self, query: str, gate_s: float) -> None:
+        """Poll a run-state query (1 running, 0 idle) until the gate has ended."""
+        limit = self._gate_timeout_s(gate_s)
+        deadline = time.monotonic() + limit
+        while int(float(self.ask(query).strip().strip('"'))) != 0:
+            if time.monotonic() > deadline:
+                raise InstrumentTimeout(f"{self.DIALECT}: 'BER gate of {gate_s:g} s' did not end within {limit:g} s; "
+                                        "check the error detector")
+            time.sleep(min(0.5, max(gate_s / 20, 0.005)))
+
     @staticmethod
     def _gate_timeout_s(gate_s: float) -> float:
         return 1.5 * gate_s + 10.0
+
+    def _align(self) -> None:
+        """The analyzer's automatic alignment, where the dialect has a documented one."""
 
     def sync_lost(self) -> bool:
         raise NotImplementedError
@@ -145,30 +197,65 @@ def _counts(reply: str, dialect: str) -> list[int]:
 
 
 class KeysightM8040A(Bert):
-    """Keysight M8040A 64 GBd / 120 GBd PAM4 BERT through M8070 system software."""
+    """Keysight M8040A 64 GBd PAM4 BERT (M8045A generator, M8046A analyzer) through M8070 system software."""
 
     DIALECT = "keysight-m8040"
     MODELS = (r"M8040", r"M8070", r"M8045", r"M8046")
-    generator = "M1.DataOut1"
-    analyzer = "M1.DataIn1"
-    clock = "M1.ClkGen"
+    LOCATION_KEYS = ("generator", "generator_group", "analyzer", "clock")
+    COUNTS_BITS = True  # ERATio fetch: counted ones + counted zeros
     measurement_name = "accbench"
+    ALIGN_TIMEOUT_S = 60.0
+
+    @property
+    def generator(self) -> str:
+        return str(self.locations.get("generator", "M1.DataOut1"))
+
+    @property
+    def analyzer(self) -> str:
+        return str(self.locations.get("analyzer", "M2.DataIn"))
+
+    @property
+    def clock(self) -> str:
+        return str(self.locations.get("clock", "M1.ClkGen"))
+
+    @property
+    def generator_group(self) -> list[str]:
+        """The generator channels whose line coding must change together (in one message)."""
+        group = [g.strip() for g in str(self.locations.get("generator_group", self.generator)).split(",") if g.strip()]
+        return group if self.generator in group else [self.generator, *group]
 
     def set_symbol_rate(self, baud: float) -> None:
-        baud = in_range(1e9, 120e9, "symbol rate", " Bd")(baud)
+        cap = self.capability
+        low, high = cap.pam4_baud if cap is not None else (1e9, 200e9)
+        baud = in_range(low, high, f"{self.identity.model} symbol rate", " Bd")(baud)
         self.configure(f":SOUR:FREQ '{self.clock}',{baud:.12g}", key="rate")
 
     def set_coding(self, gray: bool) -> None:
-        for loc in (self.generator, self.analyzer):
-            self.configure(f":DATA:LIN '{loc}',PAM4", key=f"lin {loc}")
-            self.configure(f":DATA:LIN:PAM4:MAPP '{loc}',{'GRAY' if gray else 'UNC'}", key=f"map {loc}")
+        """PAM4 with Gray or transparent mapping: both generator channels in one message, then the analyzer."""
+        mapping = "GRAY" if gray else "NONE"
+        group = self.generator_group
+        self.configure(";".join(f":DATA:LIN '{loc}',PAM4" for loc in group), key="lin generator")
+        self.configure(";".join(f":DATA:LIN:PAM4:MAPP '{loc}',{mapping}" for loc in group), key="map generator")
+        self.configure(f":DATA:LIN '{self.analyzer}',PAM4", key="lin analyzer")
+        self.configure(f":DATA:LIN:PAM4:MAPP '{self.analyzer}',{mapping}", key="map analyzer")
 
     def set_pattern(self, pattern: str, pattern_file: str | None = None) -> None:
         name = pattern.upper()
-        value = f"FILE,'{pattern_file}'" if name == "SSPRQ" else f"PRBS,'2^{PATTERNS[name]}-1'"
+        value = f"MEMORY,'{pattern_file}'" if name == "SSPRQ" else f"PRBS,'2^{PATTERNS[name]}-1'"
         for loc in (self.generator, self.analyzer):
             self.configure(f":DATA:SEQ:SET '{loc}',{value}", key=f"seq {loc}")
         self.wait_opc(30.0, "pattern change")
+
+    def align(self) -> None:
+        """Automatic eye alignment of the analyzer (thresholds and delay); a failure means no eye to count."""
+        self.write(f":INP:ALIG:EYE:AUTO '{self.analyzer}'")
+        self.wait_opc(self.ALIGN_TIMEOUT_S, "analyzer auto-alignment")
+        state = self.ask(f":INP:ALIG:STAT:VAL? '{self.analyzer}'").strip().strip("'\"").upper()
+        if state != "SUCCESS":
+            raise SyncLossError(f"{self.DIALECT}: the analyzer's auto-alignment ended {state} (no eye to align to: "
+                                "closed eye, wrong pattern or polarity); check the channel and the pattern")
+
+    _align = align
 
     def sync_lost(self) -> bool:
         return int(float(self.ask(f":STAT:INST:SLOS? '{self.analyzer}'"))) != 0
@@ -181,13 +268,14 @@ class KeysightM8040A(Bert):
     def _gate(self, s: BerSettings) -> dict:
         name = self.measurement_name
         catalog = self.ask(":PLUG:ERAT:CAT?")
-        if name not in catalog.replace('"', "").split(","):
+        if name not in catalog.replace('"', "").replace("'", "").split(","):
             self.configure(f":PLUG:ERAT:NEW '{name}'", key="erat new")
         self.configure(f":PLUG:ERAT:ACQ:ALOC '{name}','{self.analyzer}'", key="erat loc")
+        self.configure(f":PLUG:ERAT:ACQ:AEND '{name}',FDUR", key="erat end")
         self.configure(f":PLUG:ERAT:ACQ:DUR '{name}',FTIM", key="erat dur")
         self.configure(f":PLUG:ERAT:ACQ:TIME '{name}',{s.gate_s:g}", key="erat time")
         self.write(f":PLUG:ERAT:STAR '{name}'")
-        self.wait_opc(self._gate_timeout_s(s.gate_s), f"BER gate of {s.gate_s:g} s")
+        self._poll_until_idle(f":PLUG:ERAT:RUN? '{name}'", s.gate_s)
         self.check_errors("BER gate")
         values = _counts(self.ask(f":PLUG:ERAT:FETC? '{name}'"), self.DIALECT)
         if len(values) < 5:
@@ -212,36 +300,50 @@ class AnritsuMP1900A(Bert):
 
     DIALECT = "anritsu-mp1900"
     MODELS = (r"MP1900", r"MP1800")
-    ppg_module = 1
-    ed_module = 2
+    LOCATION_KEYS = ("ppg_module", "ed_module", "unit")
 
-    def _module(self, module: int) -> None:
-        self.write(f":MOD:ID {module}")
+    def _slot(self, role: str) -> int:
+        slot = self.locations.get(f"{role}_module")
+        if slot is None:
+            raise InputError(f"{self.DIALECT}: the {role.upper()} slot is not known (slots depend on the chassis and "
+                             f"the MP1900A offers no documented way to list them); give {role}_module = N "
+                             "([bert] in the bench file, or --location)")
+        return int(slot)
+
+    def _at(self, role: str, command: str) -> str:
+        """``command`` addressed to the role's unit and slot in one message (replay-safe)."""
+        return f":UENT:ID {int(self.locations.get('unit', 1))};:MOD:ID {self._slot(role)};{command}"
+
+    def problems(self, settings: BerSettings) -> list[str]:
+        out = super().problems(settings)
+        for role in ("ppg", "ed"):
+            if self.locations.get(f"{role}_module") is None:
+                out.append(f"the {role.upper()} slot is not known: give {role}_module = N "
+                           "([bert] in the bench file, or --location)")
+        if abs(settings.gate_s - round(settings.gate_s)) > 1e-9 or settings.gate_s < 1:
+            out.append(f"gate {settings.gate_s:g} s: the MP1900A gates in whole seconds (>= 1 s)")
+        if settings.pattern.upper() == "SSPRQ":
+            out.append("SSPRQ on the MP1900A: recall it on the instrument; this driver sets PRBS patterns")
+        return out
 
     def set_symbol_rate(self, baud: float) -> None:
-        baud = in_range(2.4e9, 64.2e9, "symbol rate", " Bd")(baud)
-        self._module(self.ppg_module)
-        self.configure(f":OUTP:PAM4:SRAT {baud / 1e9:.6f}", key="rate")
+        cap = self.capability
+        low, high = cap.pam4_baud if cap is not None else (2.4e9, 64.2e9)
+        baud = in_range(low, high, f"{self.identity.model} symbol rate", " Bd")(baud)
+        self.configure(self._at("ppg", ":SOUR:MOD:TYPE PAM4"), key="ppg modulation")
+        self.configure(self._at("ppg", f":OUTP:PAM4:SRAT {baud / 1e9:.6f}"), key="rate")
 
     def set_pattern(self, pattern: str) -> None:
-        name = pattern.upper()
-        if name == "SSPRQ":
-            raise InputError("SSPRQ on the MP1900A: recall it on the instrument; this driver sets PRBS patterns")
-        order = PATTERNS[name]
-        self._module(self.ppg_module)
-        self.configure(":SOUR:PATT:TYPE PRBS", key="ppg type")
-        self.configure(f":SOUR:PATT:PAM4:PRBS:LENG {order}", key="ppg len")
-        self._module(self.ed_module)
-        self.configure(":SENS:PATT:TYPE PRBS", key="ed type")
-        self.configure(f":SENS:PATT:PRBS:LENG {order}", key="ed len")
+        order = PATTERNS[pattern.upper()]
+        self.configure(self._at("ppg", ":SOUR:PATT:TYPE PRBS"), key="ppg type")
+        self.configure(self._at("ppg", f":SOUR:PATT:PAM4:PRBS:LENG {order}"), key="ppg len")
+        self.configure(self._at("ed", ":SENS:PATT:TYPE PRBS"), key="ed type")
+        self.configure(self._at("ed", f":SENS:PATT:PRBS:LENG {order}"), key="ed len")
 
     def sync_lost(self) -> bool:
-        self._module(self.ed_module)
-        return self.ask(':CALC:DATA:MON? "PSLoss"').strip().strip('"').upper() == "OCCUR"
+        return self.ask(self._at("ed", ':CALC:DATA:MON? "PSLoss"')).strip().strip('"').upper() == "OCCUR"
 
     def _configure(self, s: BerSettings) -> None:
-        if abs(s.gate_s - round(s.gate_s)) > 1e-9 or s.gate_s < 1:
-            raise InputError(f"gate {s.gate_s:g} s: the MP1900A gates in whole seconds (>= 1 s)")
         self.set_symbol_rate(s.baud)
         self.set_pattern(s.pattern)
 
@@ -250,22 +352,26 @@ class AnritsuMP1900A(Bert):
         d, rest = divmod(seconds, 86400)
         h, rest = divmod(rest, 3600)
         m, sec = divmod(rest, 60)
-        self._module(self.ed_module)
-        self.configure(":SENS:MEAS:EAL:MODE SING", key="gate mode")
-        self.configure(":SENS:MEAS:EAL:UNIT TIME", key="gate unit")
-        self.configure(f":SENS:MEAS:EAL:PER {d},{h},{m},{sec}", key="gate period")
-        self.write(":SENS:MEAS:STAR")
-        deadline = time.monotonic() + self._gate_timeout_s(s.gate_s)
-        while int(float(self.ask(":SENS:MEAS:EAL:STAT?"))) != 0:
-            if time.monotonic() > deadline:
-                self.write(":SENS:MEAS:STOP")
-                raise InstrumentTimeout(f"{self.DIALECT}: 'BER gate of {seconds} s' did not end within "
-                                        f"{self._gate_timeout_s(s.gate_s):g} s; check the error detector")
-            time.sleep(min(0.5, s.gate_s / 20))
+        self.configure(self._at("ed", ":SENS:MEAS:EAL:MODE SING"), key="gate mode")
+        self.configure(self._at("ed", ":SENS:MEAS:EAL:UNIT TIME"), key="gate unit")
+        self.configure(self._at("ed", f":SENS:MEAS:EAL:PER {d},{h},{m},{sec}"), key="gate period")
+        self.write(self._at("ed", ":SENS:MEAS:STAR"))
+        try:
+            self._poll_until_idle(self._at("ed", ":SENS:MEAS:EAL:STAT?"), s.gate_s)
+        except InstrumentTimeout:
+            self.write(self._at("ed", ":SENS:MEAS:STOP"))
+            raise
         self.check_errors("BER gate")
-        errors = int(_quoted_number(self.ask(':CALC:DATA:EAL? "CURRent:EC:TOTal"'), self.DIALECT, "EC:TOTal"))
-        bits = int(_quoted_number(self.ask(':CALC:DATA:EAL? "CURRent:CC:TOTal"'), self.DIALECT, "CC:TOTal"))
-        ratio = _quoted_number(self.ask(':CALC:DATA:EAL? "CURRent:ER:TOTal"'), self.DIALECT, "ER:TOTal")
+        errors = int(_quoted_number(self.ask(self._at("ed", ':CALC:DATA:EAL? "CURRent:EC:TOTal"')), self.DIALECT,
+                                    "EC:TOTal"))
+        bits = int(_quoted_number(self.ask(self._at("ed", ':CALC:DATA:EAL? "CURRent:CC:TOTal"')), self.DIALECT,
+                                  "CC:TOTal"))
+        ratio = _quoted_number(self.ask(self._at("ed", ':CALC:DATA:EAL? "CURRent:ER:TOTal"')), self.DIALECT,
+                               "ER:TOTal")
         if bits and abs(ratio - errors / bits) > 0.01 * max(ratio, errors / bits) + 1e-15:
             raise InstrumentError(f"{self.DIALECT}: ER:TOTal {ratio:g} disagrees with EC/CC {errors}/{bits}")
         return {"bits": bits, "errors": errors, "symbols": bits // 2, "symbol_errors": None}
+
+
+__all__ = ["GRAY_PATTERNS", "PATTERNS", "AnritsuMP1900A", "BerResult", "BerSettings", "KeysightM8040A",
+           "SyncLossError"]

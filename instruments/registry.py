@@ -64,8 +64,12 @@ def open_resource(resource: str, backend: str = ""):
 
 
 def open_instrument(resource: str, backend: str = "", dialect: str | None = None, kind: str | None = None,
-                    log: bool = False, timeout_s: float = 10.0) -> Instrument:
-    """Open, identify and wrap an instrument in the driver of its dialect."""
+                    log: bool = False, timeout_s: float = 10.0, locations: dict | None = None) -> Instrument:
+    """Open, identify and wrap an instrument in the driver of its dialect.
+
+    ``locations``: where a BERT's generator and analyzer live (module locations or slots), for the
+    dialects whose chassis layout varies.
+    """
     handle = open_resource(resource, backend)
     probe = Instrument(handle, timeout_s=timeout_s)
     try:
@@ -79,4 +83,15 @@ def open_instrument(resource: str, backend: str = "", dialect: str | None = None
     except Exception:
         probe.close()
         raise
-    return cls(handle, identity, opener=lambda: open_resource(resource, backend), log=log, timeout_s=timeout_s)
+    extra = {}
+    if locations:
+        if not getattr(cls, "LOCATION_KEYS", ()):
+            probe.close()
+            raise InputError(f"{identity.model} ({cls.DIALECT}) takes no locations; drop them")
+        extra["locations"] = locations
+    try:
+        return cls(handle, identity, opener=lambda: open_resource(resource, backend), log=log, timeout_s=timeout_s,
+                   **extra)
+    except InputError:
+        probe.close()
+        raise

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sim_instruments.scpi import ScpiEngine
+from sim_instruments.scpi import ScpiEngine, ScpiError
 
 YAML_PATH = Path(__file__).with_name("bench.yaml")
 RESOURCE_PREFIX = "TCPIP0::accbench-sim::"
@@ -41,14 +41,23 @@ def truncated_block(reply: bytes) -> bytes:
     return f"#{len(str(len(half)))}{len(half)}".encode() + half
 
 
+class Stall(Exception):
+    """Raised by a query handler whose answer never comes (the instrument waits for a trigger)."""
+
+
 class SimInstrument:
-    """Base of the simulated instruments: one SCPI engine answering from the bench's twin."""
+    """Base of the simulated instruments: one SCPI engine answering from the bench's twin.
+
+    ``model`` is the model field of the instrument's ``*IDN?`` (from ``bench.yaml``); its entry in
+    ``accbench.capabilities`` sets the limits the simulated instrument enforces, as the real one does.
+    """
 
     ROLE = ""
     DEVICE = ""  # device name in bench.yaml
 
     def __init__(self, bench):
         self.bench = bench
+        self.model = self._identity_model()
         self.engine = ScpiEngine(static=self._static)
         self.engine.add("*RST", setter=lambda p, s: self.reset())
         self.engine.add("SIMulation:DUT", setter=lambda p, s: self._select(p),
@@ -56,9 +65,14 @@ class SimInstrument:
         self.register()
         self.reset()
 
+    def _identity_model(self) -> str:
+        idn = self._static("*IDN?") or ""
+        parts = idn.split(",")
+        return parts[1].strip() if len(parts) > 1 else ""
+
     def _select(self, params: list[str]) -> None:
         from accbench.errors import InputError
-        from sim_instruments.scpi import ScpiError, number, unquote
+        from sim_instruments.scpi import number, unquote
 
         try:
             lane = int(number(params[1])) if len(params) > 1 else 1
@@ -82,6 +96,12 @@ class SimInstrument:
         """Back to the power-on settings (``*RST``, or a reboot)."""
         self.engine.reset_format()
 
+    def before_message(self) -> None:
+        """Called before each program message (a personality may snapshot state for message-level rules)."""
+
+    def after_message(self) -> None:
+        """Called after each program message; may raise ScpiError to refuse what the message did as a whole."""
+
     def handle(self, message: str) -> Outcome:
         """Execute one program message, with the fault plan applied (under the bench lock)."""
         bench, faults = self.bench, self.bench.faults
@@ -98,7 +118,15 @@ class SimInstrument:
                 return Outcome(None, stall=True)
             if kind in ("sync_loss", "overcurrent"):
                 bench.dut_faults.add((bench.selected, kind))
-            reply = self.engine.execute(message)
+            self.before_message()
+            try:
+                reply = self.engine.execute(message)
+            except Stall:
+                return Outcome(None, stall=True)
+            try:
+                self.after_message()
+            except ScpiError as exc:
+                self.engine.push_error(exc.code, exc.text)
             if kind == "error":
                 self.engine.push_error(-200, "Execution error;injected fault")
             if isinstance(reply, bytes) and faults.fire(self.ROLE, ("truncate",)):

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from accbench.scpi_notation import compile_header
+
 ERROR_TEXT = {
     -100: "Command error", -102: "Syntax error", -104: "Data type error", -108: "Parameter not allowed",
     -109: "Missing parameter", -113: "Undefined header", -200: "Execution error", -221: "Settings conflict",
@@ -35,42 +37,6 @@ class ScpiError(Exception):
         super().__init__(f"{base};{detail}" if detail else base)
         self.code = code
         self.text = f"{base};{detail}" if detail else base
-
-
-def _node_regex(node: str) -> str:
-    """``SENSe#`` -> ``(?:SENSE|SENS)(\\d+)?``: long form, short form (its capitals), optional suffix."""
-    suffix = node.endswith("#")
-    name = node.rstrip("#")
-    short = "".join(ch for ch in name if ch.isupper() or ch.isdigit() or ch == "*")
-    forms = sorted({name.upper(), short.upper()}, key=len, reverse=True)
-    body = "(?:" + "|".join(re.escape(f) for f in forms) + ")"
-    return body + (r"(\d+)?" if suffix else "")
-
-
-def compile_header(pattern: str) -> re.Pattern:
-    """Compile ``SENSe#:FREQuency:STARt`` or ``FORMat[:DATA]`` into an anchored regex."""
-    out = ""
-    for optional, token in _tokens(pattern):
-        out += f"(?::{_node_regex(token)})?" if optional else (":" if out else ":?") + _node_regex(token)
-    return re.compile("^" + out + "$")
-
-
-def _tokens(pattern: str) -> list[tuple[bool, str]]:
-    tokens, i = [], 0
-    while i < len(pattern):
-        if pattern[i] == "[":
-            j = pattern.index("]", i)
-            tokens.append((True, pattern[i + 2:j]))
-            i = j + 1
-        else:
-            if pattern[i] == ":":
-                i += 1
-            j = i
-            while j < len(pattern) and pattern[j] not in ":[":
-                j += 1
-            tokens.append((False, pattern[i:j]))
-            i = j
-    return tokens
 
 
 def _split_outside(text: str, separator: str) -> list[str]:
@@ -196,7 +162,9 @@ class ScpiEngine:
 
     # --- registration
     def add(self, pattern: str, setter: Callable | None = None, query: Callable | None = None) -> None:
-        """Register ``pattern``; handlers get ``(params: list[str], suffixes: list[int])``."""
+        """Register ``pattern`` (replacing an earlier one of the same pattern); handlers get
+        ``(params: list[str], suffixes: list[int])``."""
+        self.commands = [c for c in self.commands if c.pattern != pattern]
         self.commands.append(Command(pattern, compile_header(pattern), setter, query))
         self._cache.clear()
 

@@ -112,26 +112,50 @@ class SimBench:
 
     def __init__(self, duts: list[SimDut] | None = None, seed: int = 1, faults=None,
                  vna_dialect: str = "keysight-pna", bert_dialect: str = "keysight-m8040",
-                 noise_floor_db: float = -80.0, fixture=None):
+                 noise_floor_db: float = -80.0, fixture=None, vna_model: str | None = None,
+                 bert_model: str | None = None, layout: dict | None = None, left_over: dict | None = None,
+                 time_scale: float = 0.0):
         """``fixture``: a 4-port test-fixture half (se2gmm port order) the VNA sees on both sides of
-        every cable (the second side flipped), as a real bench's fixture boards would be."""
+        every cable (the second side flipped), as a real bench's fixture boards would be.
+        ``vna_model`` / ``bert_model`` (or the dialects) choose the simulated models; ``layout``
+        places their modules (``{"m8040": {"M1": "M8045A", "M2": "M8046A"}, "mp1900": {7: "MU196020A",
+        5: "MU196040B"}, "n6705": ("N6781A", "N6762A", "Not Present", "Not Present")}``);
+        ``left_over``: state a previous user left (``{"vna.trigger": "MAN"}``); ``time_scale``: real
+        seconds per simulated second of a BER gate (0: gates end at once)."""
         from sim_instruments.faults import FaultPlan
+        from sim_instruments.personalities import model_for
 
         self.duts: dict[str, SimDut] = {}
         for dut in duts or [SimDut()]:
             self.add(dut)
         self.selected = next(iter(self.duts))
         self.lane = 1
-        self.baud = 106.25e9
+        self.baud = 53.125e9
         self.seed = seed
         self._draws: dict[str, int] = {}
         self.faults = faults if faults is not None else FaultPlan([], seed)
-        self.vna_dialect, self.bert_dialect = vna_dialect, bert_dialect
+        self.models = {"vna": model_for("vna", vna_model or vna_dialect),
+                       "bert": model_for("bert", bert_model or bert_dialect), "power": "N6705C"}
+        self.layout = dict(layout or {})
+        self.left_over = dict(left_over or {})
+        self.time_scale = float(time_scale)
         self.noise_floor_db = noise_floor_db
         self.fixture = fixture
         self.lock = threading.RLock()
         self.instruments: dict = {}
         self.dut_faults: set[tuple[str, str]] = set()
+
+    def bert_locations(self) -> dict:
+        """Where the simulated BERT's generator and analyzer sit (what a bench file would name)."""
+        if self.models["bert"] == "MP1900A":
+            slots = self.layout.get("mp1900", {7: "MU196020A", 5: "MU196040B"})
+            by_kind = {kind: slot for slot, kind in slots.items()}
+            return {"ppg_module": by_kind.get("MU196020A"), "ed_module": by_kind.get("MU196040B")}
+        modules = self.layout.get("m8040", {"M1": "M8045A", "M2": "M8046A"})
+        gen = next((m for m, kind in modules.items() if kind == "M8045A"), "M1")
+        ana = next((m for m, kind in modules.items() if kind == "M8046A"), "M2")
+        return {"generator": f"{gen}.DataOut1", "generator_group": f"{gen}.DataOut1,{gen}.DataOut2",
+                "analyzer": f"{ana}.DataIn", "clock": f"{gen}.ClkGen"}
 
     def add(self, dut: SimDut) -> None:
         self.duts[dut.serial] = dut
@@ -185,14 +209,13 @@ class SimBench:
         mismatch between generator and analyzer, or an injected sync loss on the connected cable."""
         return self.link(baud)[0] > SYNC_LOSS_BER or not patterns_match or self.has_fault("sync_loss")
 
-    def bert_gate(self, baud: float, gate_s: float, patterns_match: bool = True) -> dict:
+    def bert_gate(self, baud: float, gate_s: float, lost: bool) -> dict:
         """Counts of one gate: symbol errors binomial in the model's SER (Gray: one bit per symbol error).
 
-        Out of sync (``sync_lost``), the counts are those of random data.
+        Out of sync (``lost``: the detector has no lock), the counts are those of random data.
         """
         ber, _ = self.link(baud)
         symbols = round(baud * gate_s)
-        lost = self.sync_lost(baud, patterns_match)
         rng = self.random("bert")
         if lost:
             symbol_errors = int(rng.binomial(symbols, 0.75))
@@ -214,7 +237,8 @@ class SimBench:
 
     def describe(self) -> dict:
         return {"selected": self.selected, "lane": self.lane, "duts": [d.to_dict() for d in self.duts.values()],
-                "seed": self.seed, "baud": self.baud, "faults": [asdict(f) for f in self.faults.faults]}
+                "seed": self.seed, "baud": self.baud, "models": dict(self.models),
+                "faults": [asdict(f) for f in self.faults.faults]}
 
 
 _current: SimBench | None = None

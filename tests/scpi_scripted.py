@@ -1,5 +1,9 @@
 """A scripted stand-in for a pyvisa resource: asserts the exact SCPI exchange (PyMeasure's
-expected_protocol idea). Binary replies are real IEEE 488.2 blocks parsed by pyvisa itself."""
+expected_protocol idea). Binary replies are real IEEE 488.2 blocks parsed by pyvisa itself.
+
+With ``family`` (and ``model``) every command of the script must be one the instrument family's
+dialect reference documents (``instruments/dialects``): the expected exchanges come from the
+documents, so a script cannot silently agree with a driver on a command no document backs."""
 
 from __future__ import annotations
 
@@ -16,10 +20,17 @@ class ScriptedResource:
     """Plays a script of (sent, reply) pairs; reply None for writes, str for queries, bytes for
     binary queries, an exception instance to raise."""
 
-    def __init__(self, script):
+    def __init__(self, script, family: str | None = None, model: str | None = None):
         self.script = list(script)
         self.timeout = 2000
         self.closed = False
+        if family is not None:
+            from instruments.reference import load_reference
+
+            reference = load_reference(family)
+            for sent, _ in self.script:
+                for verdict in reference.check_message(sent, model):
+                    assert verdict.ok, f"scripted {sent!r} is not documented: {verdict.problem}"
 
     def _next(self, sent: str):
         assert self.script, f"unexpected command {sent!r}: the script is finished"

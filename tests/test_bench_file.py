@@ -3,10 +3,14 @@ over a real transport, cables switched by SCPI, fixtures removed by 2x-thru de-e
 
 from __future__ import annotations
 
+import re
+import tomllib
+
 import numpy as np
 import pytest
 import skrf as rf
 
+from accbench.errors import InputError
 from bench.benchfile import BenchError, load_bench, parse_bench
 from bench.qualify import run_plan
 from bench.stations import InstrumentBench, SimulatedBench, wire_spec
@@ -17,7 +21,7 @@ from sim_instruments.visa import RESOURCES
 
 from .conftest import write_network
 from .test_cli import assert_cli_error, run
-from .test_qualify import PLAN, small_plan
+from .test_qualify import BERT_RATES, PLAN, small_plan
 
 ROLES = {role: {"resource": f"TCPIP0::lab::{role}::INSTR"} for role in ("vna", "bert", "power")}
 SWITCH = {"switch": {"via": "vna", "connect": "SIM:DUT '{serial}',{lane}"}}
@@ -75,7 +79,7 @@ def _twin_for(plan, fixture=None) -> SimBench:
 def test_a_run_on_instruments_of_a_bench_file_over_sockets(tmp_path):
     """pyvisa-py to the twin's socket server, cables switched by the SCPI command of the bench file:
     the same figures and verdicts as the embedded simulated bench."""
-    plan = small_plan(carbons=(10, 160), lanes=2)
+    plan = small_plan(carbons=(10, 160), lanes=2, rates=BERT_RATES)
     twin = _twin_for(plan)
     with SimServer(twin, "127.0.0.1", 0) as server:
         bench_file = tmp_path / "bench.toml"
@@ -89,7 +93,7 @@ def test_a_run_on_instruments_of_a_bench_file_over_sockets(tmp_path):
     assert [c["pass"] for c in real["cables"]] == [c["pass"] for c in embedded["cables"]] == [True, False]
     for a, b in zip(real["cables"], embedded["cables"], strict=True):
         assert a["il_db"]["106.25"] == pytest.approx(b["il_db"]["106.25"], abs=1e-9)
-        assert [lane["lane"] for lane in a["rates"][0]["lanes"]] == [1, 2]
+        assert [lane["lane"] for lane in a["rates"][0]["lanes"]] == [1, 2] and not a["rates"][1]["lanes"]
     assert real["instruments"]["bert"]["model"] == "M8040A"
     assert real["bench"]["kind"] == "instruments"
 
@@ -129,3 +133,60 @@ def test_simulated_bench_is_restored_after_a_run(tmp_path):
     assert current_bench() is station.sim
     station.close()
     assert current_bench() is before
+
+
+def test_plan_outside_the_benchs_instruments_is_refused_before_any_instrument_is_touched(tmp_path):
+    """A declared M8040A cannot count at 106.25 GBd nor take PRBS7; a switch without {lane} cannot connect
+    a second lane: every conflict in one line, and nothing opened (the resources do not even exist)."""
+    plan = tmp_path / "plan.toml"
+    plan.write_text('[run]\nname = "x"\nrates_gbd = [53.125, 106.25]\npattern = "PRBS7"\n'
+                    '[[lots]]\nid = "L"\ncarbon_mg_m2 = 5\n'
+                    '[[cables]]\nserial = "A"\nlot = "L"\nlength_m = 3\nlanes = 2\n')
+    bench = tmp_path / "bench.toml"
+    bench.write_text('[vna]\nresource = "TCPIP0::nowhere::inst0::INSTR"\nmodel = "N5247B"\n'
+                     '[bert]\nresource = "TCPIP0::nowhere::inst1::INSTR"\nmodel = "M8040A"\n'
+                     '[power]\nresource = "TCPIP0::nowhere::inst2::INSTR"\n'
+                     '[sweep]\nstop_hz = 50e9\n[switch]\nvia = "vna"\nconnect = "ROUT:CLOS (@{serial})"\n')
+    proc = run("qualify", str(plan), "-o", str(tmp_path / "r.h5"), "--bench", str(bench))
+    assert_cli_error(proc, "the bench cannot run this plan")
+    for needle in ("BER at 106.25 GBd: M8040A runs PAM4 at 2-64.8 GBd", "does not accept PRBS7",
+                   "its Nyquist 53.125 GHz; the sweep stops at 50 GHz", "no {lane}"):
+        assert needle in proc.stderr
+    assert "cannot open" not in proc.stderr and not (tmp_path / "r.h5").exists()
+
+
+@pytest.mark.parametrize(("table", "needle"), [
+    ('[bert]\nresource = "X"\nmodel = "M8050A"\n', "model = 'M8050A': use one of M8040A, MP1900A"),
+    ('[bert]\nresource = "X"\ned_module = "five"\n', "ed_module = 'five' must be a slot number"),
+    ('[vna]\nresource = "X"\nanalyzer = "M2.DataIn"\n', "unknown key 'analyzer'"),
+])
+def test_bench_file_models_and_locations_are_checked(tmp_path, table, needle):
+    roles = {r: v for r, v in ROLES.items() if f"[{r}]" not in table}
+    data = tomllib.loads(table) | roles | SWITCH
+    with pytest.raises(BenchError, match=re.escape(needle)):
+        parse_bench(data, tmp_path)
+
+
+def test_bert_locations_from_the_bench_file_reach_the_driver(tmp_path):
+    """An M8046A in module 3 of the chassis: the bench file's [bert] analyzer makes the run work."""
+    plan = small_plan(carbons=(10,), rates=BERT_RATES)
+    twin = _twin_for(plan)
+    twin.layout["m8040"] = {"M1": "M8045A", "M3": "M8046A"}
+    with SimServer(twin, "127.0.0.1", 0) as server:
+        bench_file = tmp_path / "bench.toml"
+        _bench_toml(bench_file, {role: server.resource(role) for role in ("vna", "bert", "power")}, "@py")
+        text = bench_file.read_text().replace('[power]', 'analyzer = "M3.DataIn"\nmodel = "M8040A"\n[power]')
+        bench_file.write_text(text)
+        station = InstrumentBench(load_bench(bench_file))
+        try:
+            out = run_plan(plan, tmp_path / "run.h5", bench=station)
+        finally:
+            station.close()
+    assert out["cables"][0]["rates"][0]["lanes"][0]["bits"] == 106_250_000_000
+    assert out["bench"]["roles"]["bert"]["locations"] == {"analyzer": "M3.DataIn"}
+
+
+def test_the_simulated_bench_refuses_ber_beyond_its_bert(tmp_path):
+    plan = small_plan(rates=(106.25,), ber_rates=(106.25,))
+    with pytest.raises(InputError, match=r"BER at 106\.25 GBd: M8040A runs PAM4"):
+        run_plan(plan, tmp_path / "run.h5")

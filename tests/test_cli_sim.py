@@ -19,12 +19,12 @@ BER_KEYS = {"bits", "errors", "symbols", "symbol_errors", "ber", "ser", "ber_upp
 
 
 def test_measure_ber_on_the_embedded_simulated_bench():
-    proc = run("measure", "ber", "--baud", "106.25G", "--pattern", "PRBS13Q", "--seconds", "10", "--json",
-               "--sim-dut", "awg=26,length_m=3,carbon_mg_m2=150")
+    proc = run("measure", "ber", "--baud", "53.125G", "--pattern", "PRBS13Q", "--seconds", "10", "--json",
+               "--sim-dut", "awg=26,length_m=5,carbon_mg_m2=160")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert BER_KEYS <= data.keys()
-    assert data["bits"] == 2_125_000_000_000 and data["symbols"] == 1_062_500_000_000
+    assert data["bits"] == 1_062_500_000_000 and data["symbols"] == 531_250_000_000
     assert 1e-5 < data["ber"] < 1e-3 and data["ber_upper_95"] > data["ber"]
     assert data["ser"] == pytest.approx(data["symbol_errors"] / data["symbols"])
 
@@ -67,7 +67,11 @@ def test_several_clients_at_a_time(sim_server):
 @pytest.mark.parametrize(("args", "needle"), [
     (["measure", "ber", "--pattern", "PRBS12"], "PRBS12"),
     (["measure", "ber", "--pattern", "SSPRQ"], "--pattern-file"),
-    (["measure", "ber", "--sim-dut", "awg=26,length_m=9", "--sync-timeout-s", "0.3"], "did not synchronise"),
+    (["measure", "ber", "--sim-dut", "awg=26,length_m=12", "--sync-timeout-s", "0.3"], "auto-alignment ended FAILED"),
+    (["measure", "ber", "--baud", "106.25G"], "M8040A runs PAM4 at 2-64.8 GBd"),
+    (["measure", "ber", "--pattern", "PRBS7"], "does not accept PRBS7"),
+    (["measure", "ber", "--location", "ed_module=5"], "unknown location ed_module"),
+    (["measure", "ber", "--location", "analyzer"], "--location 'analyzer': write key=value"),
     (["measure", "ber", "--sim-dut", "colour=red"], "--dut 'colour=red'"),
     (["measure", "ber", "--resource", "TCPIP::127.0.0.1::1::SOCKET", "--backend", "@py", "--timeout-s", "0.5"],
      "cannot"),
@@ -76,3 +80,13 @@ def test_several_clients_at_a_time(sim_server):
 ])
 def test_bad_input_exit_2(args, needle):
     assert_cli_error(run(*args), needle)
+
+
+def test_identify_prints_the_models_capabilities():
+    data = json.loads(run("identify", "--resource", "TCPIP0::accbench-sim::bert::INSTR", "--json").stdout)
+    cap = data["capabilities"]
+    assert data["idn"]["model"] == "M8040A" and cap["pam4_gbd_range"] == [2.0, 64.8]
+    assert "PRBS7" not in cap["analyzer_patterns"] and cap["locations"]["analyzer"] == "M2.DataIn"
+    assert "p. 277" in cap["sources"]["rate"]
+    text = run("identify", "--resource", "TCPIP0::accbench-sim::power::INSTR").stdout
+    assert "channel 1 N6781A, channel 2 N6762A" in text and "CURR:LIM on N678xA SMUs only" in text

@@ -27,6 +27,8 @@ class FakeN6705:
             return "Keysight Technologies,N6705C,MY56001234,D.04.03"
         if command == "SYST:ERR?":
             return self.errors.pop(0) if self.errors else '+0,"No error"'
+        if command.startswith("SYST:CHAN:MOD?"):
+            return "N6762A"
         head, _, arg = command.partition(" ")
         ch = int(arg.split("@")[1].rstrip(")")) if "@" in arg else 0
         if head == "SOUR:VOLT":
@@ -60,16 +62,16 @@ def test_power_analyzer_over_pyvisa_py_socket():
 
 def test_dropped_connection_is_recovered_and_settings_reapplied():
     fake = FakeN6705()
-    with ScpiPeer(fake, drop_after=8) as peer:
+    with ScpiPeer(fake, drop_after=9) as peer:
         supply = open_instrument(peer.resource, backend="@py", timeout_s=1.0)
         supply.reconnect = type(supply.reconnect)(attempts=2, pause_s=0.05)
-        supply.set_voltage(1, 5.0)  # *IDN? + SOUR:VOLT + SYST:ERR? = 3 commands
-        supply.set_current_limit(1, 1.0)
-        supply.output(1, True)  # 7 commands so far; the 8th (MEAS) is dropped
+        supply.set_voltage(1, 5.0)  # *IDN? + SYST:CHAN:MOD? + SOUR:VOLT + SYST:ERR? = 4 commands
+        supply.set_current_limit(1, 1.0)  # an N6762A: SOUR:CURR is its limit
+        supply.output(1, True)  # 8 commands so far; the 9th (MEAS) is dropped
         assert supply.measure_voltage(1) == pytest.approx(5.0)
         supply.close()
-    after_drop = peer.received[8:]
-    assert after_drop[:3] == ["SOUR:VOLT 5,(@1)", "SOUR:CURR:LIM 1,(@1)", "OUTP ON,(@1)"]
+    after_drop = peer.received[9:]
+    assert after_drop[:3] == ["SOUR:VOLT 5,(@1)", "SOUR:CURR 1,(@1)", "OUTP ON,(@1)"]
 
 
 def test_unreachable_resource_is_connection_lost():
@@ -98,7 +100,7 @@ class FakePna:
             return "+5.0E-02"
         if command == "*OPC?":
             return "1"
-        if command == "SENS1:X?":
+        if command == "CALC1:MEAS1:X?":
             return block(self.freq)
         if command.startswith("CALC1:MEAS") and " DEF " not in command and command.endswith(":DEF") is False \
                 and "DEF" in command:

@@ -20,7 +20,8 @@ from .test_qualify import PLAN
 
 PLAN_TOML = """[run]
 name = "kill-test"
-rates_gbd = [106.25]
+rates_gbd = [53.125, 106.25]
+ber_rates_gbd = [53.125]
 seed = 5
 [[lots]]
 id = "L1"
@@ -136,7 +137,7 @@ def test_pytest_plugin_runs_a_qualification_written_as_tests(pytester):
         def test_loss_and_ber(dut, vna, bert, power):
             net = vna.measure_sparams(SweepSettings(10e6, 60e9, 1201)).network
             il = analyze(net, AnalysisOptions(baud=106.25e9)).il_db
-            ber = bert.measure_ber(BerSettings(106.25e9, gate_s=0.05))
+            ber = bert.measure_ber(BerSettings(53.125e9, gate_s=0.05))
             dut.record(sparameters=net, il_db=il, ber_upper_95=ber.ber_upper)
             assert il < 25, f"{dut.serial} from lot {dut.lot.id}"
     """)
