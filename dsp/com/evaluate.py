@@ -1,0 +1,183 @@
+"""The figure of merit of one equaliser candidate (transmitter FFE, CTLE) on a prepared channel set.
+
+``Setup`` holds what every candidate shares (the paths' basis pulses, the receiver-noise basis); the
+``fom_178a`` and ``fom_93a`` functions evaluate a candidate as the annexes define it:
+
+* 178A (802.3dj): for every sampling offset within half a UI of the pulse peak, the MMSE receiver
+  FFE/DFE with floating taps (``mmse.solve``) under the noise of 178A-17 (``noise``); the FOM is the best
+  over the offsets.
+* 93A (802.3ck): the cursor by the Mueller-Mueller criterion (93A-25, 93A-26), DFE taps forced to the
+  post-cursors within their limits (with floating taps), and FOM = 10 log10(A_s^2 / (sigma_TX^2 +
+  sigma_ISI^2 + sigma_J^2 + sigma_XT^2 + sigma_N^2)) (93A-36).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.linalg import toeplitz
+
+from dsp.com import floating, mmse
+from dsp.com import noise as nz
+from dsp.com import pulses as pu
+from dsp.com.channel import Path, SystemGrid
+from dsp.com.devices import EndCase
+from dsp.com.folded import FoldedPath, slope_basis
+from dsp.com.params import ClauseParams
+
+NO_TX_FFE = pu.tx_taps({})
+
+
+@dataclass
+class Setup:
+    """A channel set prepared for one clause and end case: basis pulses of each path, noise bases."""
+
+    p: ClauseParams
+    grid: SystemGrid
+    end: EndCase
+    thru: pu.PathPulses
+    aggressors: list[pu.PathPulses]
+    rx_basis: np.ndarray  # (4, 4, UIs): receiver noise autocorrelation basis at whole-UI lags
+    lim: mmse.FfeLimits | None
+    anchor: int = 0  # the unequalised pulse's peak in the victim window, with the FFE's 3-UI delay (93A)
+    folded: FoldedPath | None = None  # the victim by phase, with cross-correlations
+    slope: FoldedPath | None = None  # the victim's slope by phase
+    folded_aggressors: list[FoldedPath] = field(default_factory=list)
+    head_uis: int = 0  # UIs of the pulse's start that hold its peak, cursor and the FFE's reach
+    var_x: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.var_x = nz.signal_variance(self.p.levels)
+
+    @property
+    def spu(self) -> int:
+        return self.grid.samples_per_ui
+
+    def rx_noise(self, weights: np.ndarray, lags: int) -> np.ndarray:
+        """Receiver noise autocorrelation at the FFE input for CTLE ``weights``, lags 0 .. lags - 1."""
+        return np.einsum("a,abk,b->k", weights, self.rx_basis[:, :, :lags], weights)
+
+
+def prepare(p: ClauseParams, grid: SystemGrid, end: EndCase, paths: list[Path]) -> Setup:
+    """Basis pulses of the victim and its aggressors and the receiver-noise basis."""
+    hthr, hr = pu.system_filters(p, grid)
+    basis = pu.ctle_basis(grid.freq_hz, p)
+    pulses = [pu.path_pulses(p, grid, path, basis, hthr) for path in paths]
+    lim = mmse.FfeLimits.from_table(p.rx_ffe) if p.rx_ffe else None
+    xsinc = grid.samples_per_ui * np.sinc(grid.freq_hz / p.baud)
+    unequalised = np.fft.irfft(xsinc * hthr * paths[0].h21, n=grid.n_time)
+    anchor = int(np.argmax(unequalised)) - pulses[0].start + 3 * grid.samples_per_ui
+    m = grid.samples_per_ui
+    lags = lim.span if lim else 1
+    folded = FoldedPath.of("thru", paths[0].name, pulses[0].basis, m, lags)
+    slope = FoldedPath.of("slope", paths[0].name, slope_basis(pulses[0].basis, m), m, lags)
+    aggs = [FoldedPath.of(a.kind, a.name, a.basis, m, lags) for a in pulses[1:]]
+    reach = (lim.pre + p.b_max.size + 1) if lim else 1
+    head = min(anchor // m + HEAD_MARGIN_UI + reach, folded.q.shape[-1])
+    return Setup(p, grid, end, pulses[0], pulses[1:], nz.rx_noise_basis(p, grid, basis, hr), lim, anchor,
+                 folded, slope, aggs, head)
+
+
+HEAD_MARGIN_UI = 40  # the equalised pulse's peak lies within this many UIs after the unequalised one
+
+
+@dataclass
+class Fom:
+    """The FOM of one candidate and what the final COM needs of it."""
+
+    fom_db: float
+    g_dc_db: float
+    g_dc2_db: float
+    taps: np.ndarray  # c(-3) .. c(3)
+    ts: int  # cursor sample index within the victim window
+    rx_ffe: np.ndarray | None = None  # (span,) FFE taps, zero where unused (178A)
+    rx_cols: list[int] | None = None
+    dfe: np.ndarray | None = None
+    quant_step: float = 0.0
+    offset: int = 0  # sampling offset from the pulse's peak (samples)
+
+
+def candidate_pulses(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray):
+    """(victim, transmitter-noise pulse, aggressors) of a candidate; NEXT aggressors carry no transmitter FFE."""
+    w = pu.ctle_weights(g_dc_db, g_dc2_db)
+    vic = s.thru.pulse(w, taps)
+    htn = s.thru.pulse(w, NO_TX_FFE)
+    aggs = [a.pulse(w, NO_TX_FFE if a.kind == "next" else taps) for a in s.aggressors]
+    return w, vic, htn, aggs
+
+
+def _noise_rows(s: Setup, w: np.ndarray, taps: np.ndarray, span: int):
+    """Per phase: autocorrelations of the victim (r_hh), transmitter noise and slope; crosstalk; receiver noise."""
+    p = s.p
+    r_hh = s.folded.autocorr(w, taps, span)
+    r_tn = 10 ** (-p.snr_tx_db / 10) * s.folded.autocorr(w, NO_TX_FFE, span)
+    r_jj = s.slope.autocorr(w, taps, span)
+    r_xn = np.zeros(span)
+    for agg in s.folded_aggressors:
+        r = agg.autocorr(w, NO_TX_FFE if agg.kind == "next" else taps, span)
+        r_xn += s.var_x * r[int(np.argmax(r[:, 0]))]
+    return r_hh, r_tn, r_jj, r_xn, s.rx_noise(w, span)
+
+
+def _h_rows(h: np.ndarray, dh: int, lim: mmse.FfeLimits, nb: int) -> np.ndarray:
+    """(1 + nb, span): the cursor row and DFE rows of symbol-spaced pulse ``h`` against the FFE tap positions."""
+    d = dh + lim.pre
+    rows = (d + np.arange(nb + 1))[:, None] - np.arange(lim.span)[None, :]
+    if rows.max() >= h.size:
+        raise ValueError("pulse head too short for the FFE")
+    return np.where(rows >= 0, h[np.clip(rows, 0, None)], 0.0)
+
+
+def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start: int | None = None) -> Fom:
+    """The 178A FOM: the MMSE FFE/DFE at every sampling offset in [-UI/2, UI/2] of the peak, the best kept.
+
+    With ``start`` (an offset, in samples, from the peak), only a hill-climb from it: the offsets tried
+    move one sample at a time while the FOM rises (the search's fast score; the final one takes all).
+    """
+    p, lim, m = s.p, s.lim, s.spu
+    w = pu.ctle_weights(g_dc_db, g_dc2_db)
+    r_hh, r_tn, r_jj, r_xn, r_rn = _noise_rows(s, w, taps, lim.span)
+    head = s.folded.head(w, taps, s.head_uis)
+    peak = int(np.argmax(head))
+    var_j = s.var_x * (p.a_dd_ui**2 + p.sigma_rj_ui**2)
+    var_rj = s.var_x * p.sigma_rj_ui**2
+    nb, half = p.b_max.size, m // 2
+    tried: dict[int, tuple] = {}
+
+    def at(offset: int) -> float:
+        if offset not in tried:
+            ts = peak + offset
+            phase, dh = ts % m, ts // m
+            rn = r_rn + r_xn + r_tn[phase] + var_j * r_jj[phase]
+            delta = 0.0
+            if p.n_qb:
+                var_g = r_rn[0] + r_xn[0] + r_tn[phase][0] + var_rj * r_jj[phase][0]
+                delta = nz.quantization_step(p, s.folded.samples(w, taps, phase), var_g)
+                rn[0] += delta**2 / 12
+            h_rows = _h_rows(head[phase::m], dh, lim, nb)
+            r_row = r_hh[phase] + rn / s.var_x
+            mse, cols = floating.greedy_mse(h_rows, r_row, lim.pre, lim.fixed, lim.groups, lim.group_taps,
+                                            p.b_min, p.b_max, lim.w_min, lim.w_max)
+            fom = 20 * np.log10(p.r_lm / (p.levels - 1) / np.sqrt(max(s.var_x * mse, 1e-300)))
+            tried[offset] = (fom, ts, h_rows, r_row, cols, delta)
+        return tried[offset][0]
+
+    if start is None:
+        for offset in range(-half, half + 1):
+            at(offset)
+    else:
+        here = min(max(start, -half), half)
+        while True:
+            around = [o for o in (here - 1, here, here + 1) if -half <= o <= half]
+            nxt = max(around, key=at)
+            if nxt == here:
+                break
+            here = nxt
+    fom, ts, h_rows, r_row, cols, delta = max(tried.values(), key=lambda t: t[0])
+    _, _, w_ffe, b = mmse._foms(h_rows, toeplitz(r_row), cols[None, :], lim.pre, p.b_min, p.b_max, lim.w_min,
+                                lim.w_max, s.var_x, p.r_lm, p.levels, want_taps=True)
+    full = np.zeros(lim.span)
+    full[cols] = w_ffe[0]
+    return Fom(float(fom), g_dc_db, g_dc2_db, taps, ts, full, [int(c) for c in cols], b[0], delta,
+               offset=ts - peak)

@@ -1,0 +1,141 @@
+"""Noise at the receiver FFE input as autocorrelations at whole-UI lags (178A-17..23, 178A-28..31).
+
+Each term of the folded noise PSD of 178A-17 is, in time, the autocorrelation of a symbol-spaced
+sequence or an integral of a PSD; accbench computes those directly at the lags the FFE needs:
+
+* receiver noise (178A-19): eta_0 * int_0^fmax |Hr Hctf|^2 cos(2 pi f k T) df, a quadratic form in the
+  CTLE weights over precomputed basis integrals;
+* transmitter noise (178A-21, 178A-22): 10^(-SNR_TX/10) x the autocorrelation of the pulse of
+  Ht H21 Hr Hctf A_v (no transmitter FFE) sampled at the cursor phase;
+* jitter (178A-23): sigma_X^2 (A_DD^2 + sigma_RJ^2) x the autocorrelation of the pulse's slope (V/UI);
+* crosstalk (178A-20): sigma_X^2 x the autocorrelation of each aggressor sampled at the phase of its
+  largest energy;
+* quantization (178A-28..31): Delta^2 / 12 at lag 0, Delta from the clipping level of the noisy signal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from dsp.com.channel import SystemGrid
+from dsp.com.params import ClauseParams
+
+
+def signal_variance(levels: int) -> float:
+    """sigma_X^2 of equiprobable PAM levels -1..1 (93A-29)."""
+    return (levels**2 - 1) / (3 * (levels - 1) ** 2)
+
+
+def rx_noise_basis(p: ClauseParams, grid: SystemGrid, basis: np.ndarray, hr: np.ndarray) -> np.ndarray:
+    """(4, 4, UIs): eta_0 int_0^fmax Re(B_a conj B_b) |Hr|^2 cos(2 pi f k T) df at every whole-UI lag k, so
+    that the receiver noise autocorrelation is w^T C w for CTLE weights w (178A-19)."""
+    f = grid.freq_hz
+    scale = p.eta_0_v2_per_hz * (f[1] - f[0]) * grid.n_time / 2
+    hr2 = np.abs(hr) ** 2
+    m = grid.samples_per_ui
+    out = np.empty((4, 4, grid.n_time // m))
+    for a in range(4):
+        for b in range(a, 4):
+            spectrum = np.real(basis[a] * np.conj(basis[b])) * hr2
+            out[a, b] = out[b, a] = np.fft.irfft(spectrum, n=grid.n_time)[::m][: out.shape[2]] * scale
+    return out
+
+
+@njit(cache=True)
+def autocorr(x: np.ndarray, lags: int) -> np.ndarray:
+    """sum_n x[n] x[n + k] for k < lags."""
+    n = x.size
+    out = np.zeros(lags)
+    for k in range(min(lags, n)):
+        acc = 0.0
+        for i in range(n - k):
+            acc += x[i] * x[i + k]
+        out[k] = acc
+    return out
+
+
+def phase_samples(pulse: np.ndarray, index: int, spu: int) -> np.ndarray:
+    """The symbol-spaced samples of ``pulse`` at the phase of sample ``index`` (every UI)."""
+    return pulse[index % spu::spu]
+
+
+def slope_samples(pulse: np.ndarray, index: int, spu: int) -> np.ndarray:
+    """Central-difference slope (V/UI) of ``pulse`` at every UI of the phase of ``index`` (178A-23)."""
+    padded = np.concatenate(([0.0], pulse, [0.0]))
+    ixs = index % spu + spu * np.arange(pulse.size // spu)
+    return (padded[ixs + 2] - padded[ixs]) * (spu / 2.0)
+
+
+def aggressor_samples(pulse: np.ndarray, spu: int) -> np.ndarray:
+    """An aggressor sampled at the phase of its largest energy (178A-20, 93A-33)."""
+    n = (pulse.size // spu) * spu
+    grid = pulse[:n].reshape(-1, spu)
+    return grid[:, int(np.argmax(np.sum(grid**2, axis=0)))].copy()
+
+
+@njit(cache=True)
+def _delta_pmf(samples: np.ndarray, step: float, npts: int, levels: int) -> np.ndarray:
+    """PMF of sum_n h_n a_n (a_n equiprobable PAM levels) on a zero-centred grid (93A-39, 93A-40)."""
+    pmf = np.zeros(npts)
+    tmp = np.zeros(npts)
+    mid = npts // 2
+    pmf[mid] = 1.0
+    lo, hi = mid, mid + 1
+    shifts = np.empty(levels, dtype=np.int64)
+    for h in samples:
+        for j in range(levels):
+            shifts[j] = int(np.round(h * (-1.0 + 2.0 * j / (levels - 1)) / step))
+        new_lo, new_hi = lo, hi
+        for j in range(levels):
+            new_lo = min(new_lo, lo + shifts[j])
+            new_hi = max(new_hi, hi + shifts[j])
+        new_lo, new_hi = max(new_lo, 0), min(new_hi, npts)
+        tmp[new_lo:new_hi] = 0.0
+        for j in range(levels):
+            s = shifts[j]
+            for i in range(lo, hi):
+                k = i + s
+                if 0 <= k < npts:
+                    tmp[k] += pmf[i]
+        total = tmp[new_lo:new_hi].sum()
+        for i in range(new_lo, new_hi):
+            pmf[i] = tmp[i] / total
+        lo, hi = new_lo, new_hi
+    return pmf
+
+
+def convolve_same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.convolve(a, b, "same")`` for two equal odd lengths, by one power-of-two FFT."""
+    n = 1 << int(np.ceil(np.log2(a.size + b.size - 1)))
+    full = np.fft.irfft(np.fft.rfft(a, n) * np.fft.rfft(b, n), n)
+    start = (b.size - 1) // 2
+    return full[start:start + a.size]
+
+
+def _ascending(samples: np.ndarray, step: float) -> np.ndarray:
+    """The samples a PMF of bin ``step`` can see, smallest first (the PMF stays narrow for longest)."""
+    kept = samples[np.abs(samples) > step / 2]
+    return kept[np.argsort(np.abs(kept), kind="stable")]
+
+
+def quantization_step(p: ClauseParams, signal: np.ndarray, var_noise: float, extra: list[np.ndarray] | None = None,
+                      npts: int = 2001) -> float:
+    """Delta = 2 V_qc / (2^N_qb - 1), V_qc where the noisy signal's CDF reaches P_qc / 2 (178A-29, 178A-30)."""
+    if not p.n_qb:
+        return 0.0
+    extra = extra or []
+    sigma = np.sqrt(var_noise)
+    support = np.abs(signal).sum() + sum(np.abs(h).sum() for h in extra) + 10 * sigma
+    npts |= 1
+    step = 2 * support / (npts - 1)
+    y = (np.arange(npts) - npts // 2) * step
+    pmf = _delta_pmf(_ascending(signal, step), step, npts, p.levels)
+    for h in extra:
+        pmf = convolve_same(pmf, _delta_pmf(_ascending(h, step), step, npts, p.levels))
+    if sigma > 0:
+        pmf = convolve_same(pmf, np.exp(-(y**2) / (2 * var_noise)))
+    cdf = np.cumsum(np.clip(pmf, 0, None))
+    cdf /= cdf[-1]
+    v_qc = -y[int(np.argmax(cdf >= p.p_qc / 2))]
+    return 2 * v_qc / (2**p.n_qb - 1)
