@@ -43,7 +43,8 @@ def cli() -> None:
 @click.option("--ports", default=None, help="Four 1-based ports of one pair in an 8-port file: 1,2,3,4.")
 @click.option("--deembed", type=click.Path(dir_okay=False), default=None,
               help="2x-thru Touchstone of the fixtures (IEEE P370 de-embedding).")
-@click.option("--mask", default=None, help="IL mask: ieee802.3ck-ca, or a CSV of frequency,max_il_db.")
+@click.option("--mask", default=None,
+              help="IL mask: 802.3ck-cr (alias ieee802.3ck-ca), or a CSV of frequency,max_il_db.")
 @click.option("--next", "next_files", multiple=True, type=click.Path(dir_okay=False),
               help="NEXT aggressor Touchstone (repeatable).")
 @click.option("--fext", "fext_files", multiple=True, type=click.Path(dir_okay=False),
@@ -79,6 +80,39 @@ def analyze(file: Path, baud: float, thru: str, ports: str | None, deembed: str 
         from accbench.report import print_analysis
 
         print_analysis(result)
+    for warning in result.warnings:
+        click.echo(f"accbench: warning: {warning}", err=True)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--clause", default="802.3dj-cr", show_default=True,
+              help="Parameter table: 802.3dj-cr (200GBASE-CR1, Annex 178A) or 802.3ck-cr (100GBASE-CR1, Annex 93A).")
+@click.option("--next", "next_files", multiple=True, type=click.Path(dir_okay=False),
+              help="NEXT aggressor (4-port, same sweep as FILE); repeatable.")
+@click.option("--fext", "fext_files", multiple=True, type=click.Path(dir_okay=False),
+              help="FEXT aggressor (4-port, same sweep as FILE); repeatable.")
+@click.option("--tx-ffe", type=click.Choice(["search", "off"]), default="search", show_default=True,
+              help="Search the transmitter FFE as the clause defines, or keep it off (c(0) = 1).")
+@click.option("--host-class", default=None,
+              help="802.3dj host pair(s): HL, HL-HN, a cable class such as CA-B, or a comma list (default HL).")
+@click.option("--search", "mode", type=click.Choice(["smart", "exhaustive"]), default="smart", show_default=True,
+              help="Equaliser search: smart (fast, checked against exhaustive) or exhaustive (every grid point).")
+@click.option("--thru", default="auto", show_default=True, help="Port map of the 4-port files (see analyze).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def com(file: Path, clause: str, next_files: tuple[str, ...], fext_files: tuple[str, ...], tx_ffe: str,
+        host_class: str | None, mode: str, thru: str, as_json: bool) -> None:
+    """IEEE 802.3 COM and ERL of a cable assembly (FILE: its 4-port thru) against a clause's limits."""
+    from dsp.com import compute_com
+
+    result = compute_com(file, next_files, fext_files, clause=clause, tx_ffe=tx_ffe == "search",
+                         host_class=host_class, mode=mode, thru_map=thru)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        from accbench.report import print_com
+
+        print_com(result)
     for warning in result.warnings:
         click.echo(f"accbench: warning: {warning}", err=True)
 

@@ -59,13 +59,39 @@ def print_analysis(result, console: Console | None = None) -> None:
     _print_rows(f"{result.file} @ {result.baud / 1e9:g} GBd", rows, console)
 
 
+def print_com(result, console: Console | None = None) -> None:
+    """Print a ``ComResult``: COM and ERL against the clause's limits, and the chosen equalisation."""
+    eq = result.eq
+    taps = ", ".join(f"{k} {v:+.2f}" for k, v in eq["tx_ffe"].items() if v)
+    rows = [("COM", f"{result.com_db:.2f} dB ({_verdict(result.checks.get('com'))}, "
+                    f">= {result.limits.get('com_min_db', 3.0):g} dB)")]
+    if result.erl_db is not None:
+        rows.append(("ERL", f"{result.erl_db:.2f} dB ({_verdict(result.checks.get('erl'))}, "
+                            f">= {result.limits.get('erl_min_db', float('nan')):g} dB)"))
+    for case in result.cases:
+        rows.append((f"COM {case.case}".strip(), f"{case.com_db:.2f} dB (FOM {case.fom_db:.2f} dB, "
+                                                 f"{case.evaluations} candidates)"))
+    rows += [("CTLE", f"gDC {eq['g_dc_db']:g} dB, gDC2 {eq['g_dc2_db']:g} dB"),
+             ("TX FFE", taps or "off"),
+             ("DFE", ", ".join(f"{b:.3f}" for b in eq.get("dfe", [])[:4]) or "-")]
+    if eq.get("rx_ffe"):
+        rows.append(("RX FFE taps", f"{len(eq['rx_ffe'])} (floating at {eq.get('rx_ffe_floating')})"))
+    rows += [("verdict", "PASS" if result.passed else "FAIL"),
+             ("time", f"{result.elapsed_s:.2f} s ({result.search} search)")]
+    _print_rows(f"{result.clause} @ {result.baud / 1e9:g} GBd", rows, console)
+
+
+def _verdict(ok: bool | None) -> str:
+    return "-" if ok is None else ("pass" if ok else "FAIL")
+
+
 def print_link(result, console: Console | None = None) -> None:
     """Print a ``LinkResult``."""
     rows = [
         ("length", "-" if result.length_m is None else f"{result.length_m:g} m"),
         ("BER / SER", f"{result.ber:.3e} / {result.ser:.3e}"),
         ("target BER", f"{result.target_ber:.2e} ({'pass' if result.ber_pass else 'FAIL'})"),
-        ("COM-like margin", f"{result.com_db:.2f} dB"),
+        ("Link margin (not IEEE COM)", f"{result.margin_db:.2f} dB"),
         ("eye height / width", f"{result.eye_height:.4f} / {result.eye_width_ui:.3f} UI"),
         ("CTLE", f"gDC {result.ctle['gdc_db']:g} dB, gDC2 {result.ctle['gdc2_db']:g} dB"),
         ("FFE taps", ", ".join(f"{c:+.3f}" for c in result.ffe_taps)),

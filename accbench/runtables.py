@@ -7,6 +7,16 @@ from rich.console import Console
 from rich.table import Table
 
 
+def _com_cells(cable: dict, clauses: list[str]) -> list[str]:
+    """COM per clause and the worst ERL of a cable, '-' where not computed."""
+    if not clauses:
+        return []
+    coms = {r["com"]["clause"]: r["com"] for r in cable.get("rates", []) if r.get("com")}
+    cells = [f"{coms[c]['com_db']:.2f}" if c in coms else "-" for c in clauses]
+    erls = [v["erl_db"] for v in coms.values() if v.get("erl_db") is not None]
+    return [*cells, f"{min(erls):.1f}" if erls else "-"]
+
+
 def print_run(run: dict, console: Console | None = None) -> None:
     """Verdict table, lot table and the carbon and model-fit lines of a run."""
     if console is None:
@@ -19,7 +29,9 @@ def print_run(run: dict, console: Console | None = None) -> None:
     rates = run["plan"]["rates_gbd"]
     title = f"{run['name']}: {run['status']} ({len(run['cables'])} of {len(run['plan']['cables'])} cables)"
     table = Table(box=box.SIMPLE_HEAD, title=title)
-    for name in ("serial", "lot", "carbon", *[f"IL {r:.0f}G" for r in rates], "reach", "watts",
+    clauses = run["plan"].get("com_clauses", [])
+    com_cols = [f"COM {c.split('-')[0].removeprefix('802.3')}" for c in clauses] + (["ERL"] if clauses else [])
+    for name in ("serial", "lot", "carbon", *[f"IL {r:.0f}G" for r in rates], *com_cols, "reach", "watts",
                  "failed", "verdict"):
         table.add_column(name, justify="left" if name in ("serial", "lot", "failed") else "right", no_wrap=True)
     for c in run["cables"]:
@@ -32,11 +44,12 @@ def print_run(run: dict, console: Console | None = None) -> None:
             failed.append("[yellow]outlier[/]")
         verdict = "[red]ERROR[/]" if c.get("instrument_error") else ("[green]PASS[/]" if c["pass"] else "[red]FAIL[/]")
         reach, watts = c.get("reach_m"), c.get("power_w")
-        table.add_row(c["serial"], c["wire_lot"], f"{c['carbon_mg_m2']:g}", *ils,
+        table.add_row(c["serial"], c["wire_lot"], f"{c['carbon_mg_m2']:g}", *ils, *_com_cells(c, clauses),
                       "-" if reach is None else f"{reach:.2f}", "-" if watts is None else f"{watts:.2f}",
                       ", ".join(failed) or "-", verdict)
     console.print(table)
-    console.print("IL at each Nyquist in dB, reach in m at the top rate, carbon in mg/m^2")
+    console.print("IL at each Nyquist in dB, reach in m at the top rate, carbon in mg/m^2"
+                  + ("; IEEE COM and ERL (worst clause) in dB of the passive assembly" if clauses else ""))
     if not summary:
         return
     lots = Table(box=box.SIMPLE_HEAD, title="wire lots")

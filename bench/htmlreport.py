@@ -180,6 +180,24 @@ def _fmt(value, digits: int = 2, unit: str = "") -> str:
     return "-" if value is None else f"{value:.{digits}f}{unit}"
 
 
+def _com_cells(cable: dict, clauses: list[str]) -> list[str]:
+    """IEEE COM per clause and the worst ERL of a cable."""
+    if not clauses:
+        return []
+    coms = {r["com"]["clause"]: r["com"] for r in cable.get("rates", []) if r.get("com")}
+    erls = [v["erl_db"] for v in coms.values() if v.get("erl_db") is not None]
+    return [*[_fmt(coms[c]["com_db"] if c in coms else None, 2, " dB") for c in clauses],
+            _fmt(min(erls) if erls else None, 1, " dB")]
+
+
+def _com_note(clauses: list[str]) -> str:
+    if not clauses:
+        return ""
+    return ("<p>COM and ERL per IEEE 802.3 (" + html.escape(", ".join(clauses)) + ") of the measured passive "
+            "assembly (the redriver is not in these figures); gates: COM &ge; the plan's com_db_min, ERL &ge; "
+            "erl_db_min or the clause's limit.</p>")
+
+
 def write_report(record: str | Path, folder: str | Path) -> Path:
     """Write ``index.html`` (figures embedded) and the PNGs into ``folder``; the page's path."""
     record, folder = Path(record), Path(folder)
@@ -190,9 +208,11 @@ def write_report(record: str | Path, folder: str | Path) -> Path:
     rates = run["plan"]["rates_gbd"]
     figures = _il_figures(record, run, folder) + _eye_figures(record, run, folder)
     figures += [p for p in (_reach_figure(run, folder), _model_figure(run, folder)) if p]
+    clauses = run["plan"].get("com_clauses", [])
     cable_rows = [[c["serial"], c["wire_lot"], f"{c['carbon_mg_m2']:g}",
                    *[_fmt(c["il_db"].get(f"{r:g}") if isinstance(c.get("il_db"), dict) else None, 2, " dB")
                      for r in rates],
+                   *_com_cells(c, clauses),
                    _fmt(c.get("reach_m"), 2, " m"), _fmt(c.get("power_w"), 2, " W"),
                    "ERROR" if c.get("instrument_error") else ("PASS" if c["pass"] else "FAIL"),
                    "outlier" if c["serial"] in outliers else ""] for c in run["cables"]]
@@ -218,8 +238,10 @@ img{{max-width:700px}}</style></head><body>
 started {html.escape(run['started'])}, ended {html.escape(run['ended'] or '-')}; accbench
 {html.escape(run['software_version'])}</p>
 <h2>Cables</h2>
-{_table(["serial", "lot", "carbon mg/m²", *[f"IL@{r:g}G" for r in rates], "reach", "power", "verdict", "model"],
+{_table(["serial", "lot", "carbon mg/m²", *[f"IL@{r:g}G" for r in rates],
+         *[f"COM {c}" for c in clauses], *(["ERL"] if clauses else []), "reach", "power", "verdict", "model"],
         cable_rows)}
+{_com_note(clauses)}
 <h2>Wire lots</h2>
 {_table(["lot", "carbon mg/m²", "grade", "cables", "pass rate", *[f"excess IL@{r:g}G" for r in rates], "reach"],
         lot_rows)}

@@ -48,6 +48,8 @@ class Gates:
     stretch_m: float = 5.0
     power_w_max: float = 5.0
     il_mask: str | None = None
+    com_db_min: float = 3.0  # IEEE COM of each com_clauses rate
+    erl_db_min: float | None = None  # None: the clause's own ERL limit, where it gives one
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class Plan:
     pattern: str = "PRBS13Q"
     sim: SimSettings = field(default_factory=SimSettings)
     ber_rates_gbd: tuple[float, ...] | None = None  # rates the BERT measures (None: all); the rest by the models
+    com_clauses: tuple[str, ...] = ()  # IEEE COM/ERL clauses, each at the rate equal to its baud
 
     @property
     def measured_rates_gbd(self) -> tuple[float, ...]:
@@ -88,6 +91,7 @@ class Plan:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "rates_gbd": list(self.rates_gbd), "ber_rates_gbd": list(self.measured_rates_gbd),
+                "com_clauses": list(self.com_clauses),
                 "target_ber": self.target_ber,
                 "seed": self.seed, "gate_s": self.gate_s, "pattern": self.pattern, "gates": asdict(self.gates),
                 "lots": [asdict(lot) for lot in self.lots.values()], "cables": [asdict(c) for c in self.cables],
@@ -162,6 +166,24 @@ def _lots_from_csv(p: _Problems, path: Path) -> list[Lot]:
     return lots
 
 
+def _com_clauses(p: _Problems, value, rates: list[float]) -> tuple[str, ...]:
+    """``[run] com_clauses``: known clause tables, each at one of the plan's rates."""
+    from dsp.com.params import clause_names, load_clause
+
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        p.add(f"[run] com_clauses = {value!r}: give a list of clause names, e.g. [\"802.3ck-cr\", \"802.3dj-cr\"]")
+        return ()
+    known = clause_names()
+    for name in value:
+        if name not in known:
+            p.add(f"[run] com_clauses: unknown clause {name!r}; use {', '.join(known)}")
+            continue
+        gbd = load_clause(name).baud / 1e9
+        if not any(abs(gbd - r) < 1e-6 for r in rates):
+            p.add(f"[run] com_clauses: {name} runs at {gbd:g} GBd, which is not one of rates_gbd")
+    return tuple(value)
+
+
 def load_plan(path: str | Path) -> Plan:
     """Read and validate a plan; a ``PlanError`` lists every problem (nothing is run)."""
     path = Path(path)
@@ -203,9 +225,15 @@ def parse_plan(data: dict, base_dir: Path = Path("."), source: str = "") -> Plan
     reach = p.number("[gates] reach_m", g.get("reach_m", 3.0), 0.1, 20)
     stretch = p.number("[gates] stretch_m", g.get("stretch_m", 5.0), 0.1, 20)
     power = p.number("[gates] power_w_max", g.get("power_w_max", 5.0), 0.1, 100)
+    com_min = p.number("[gates] com_db_min", g.get("com_db_min", 3.0), -50, 50)
+    erl_min = p.number("[gates] erl_db_min", g.get("erl_db_min"), 0, 100, required=False)
+    clauses = _com_clauses(p, run.get("com_clauses", []), rates)
     mask = g.get("il_mask")
-    if mask is not None and mask != "ieee802.3ck-ca" and not (base_dir / str(mask)).is_file():
-        p.add(f"[gates] il_mask = {mask!r}: use ieee802.3ck-ca or a CSV file next to the plan")
+    from dsp.masks import BUILTIN_MASKS
+
+    if mask is not None and str(mask).lower() not in BUILTIN_MASKS and not (base_dir / str(mask)).is_file():
+        p.add(f"[gates] il_mask = {mask!r}: use a built-in ({', '.join(BUILTIN_MASKS)}) or a CSV file next to "
+              "the plan")
     lots: list[Lot] = []
     if "lots_csv" in data:
         lots += _lots_from_csv(p, base_dir / str(data["lots_csv"]))
@@ -251,8 +279,9 @@ def parse_plan(data: dict, base_dir: Path = Path("."), source: str = "") -> Plan
     sim = _sim_settings(p, data.get("sim", {}), serials)
     if p.items:
         raise PlanError("plan: " + "; ".join(p.items))
-    return Plan(name, tuple(rates), target, seed, Gates(reach, stretch, power, mask), by_id, tuple(cables), source,
-                gate_s, pattern, sim, ber_rates)
+    gates = Gates(reach, stretch, power, mask, com_min, erl_min)
+    return Plan(name, tuple(rates), target, seed, gates, by_id, tuple(cables), source, gate_s, pattern, sim,
+                ber_rates, tuple(clauses))
 
 
 def _sim_settings(p: _Problems, table: dict, serials: set[str]) -> SimSettings:

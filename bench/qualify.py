@@ -27,7 +27,7 @@ from bench.traceability import lot_summary
 
 __all__ = ["SimulatedBench", "measure_cable", "run_plan", "wire_spec"]
 
-STEPS = ("sweep", "analysis", "link model", "reach", "bert", "power", "record")
+STEPS = ("sweep", "analysis", "link model", "reach", "COM", "bert", "power", "record")
 
 
 class _Clock:
@@ -113,7 +113,7 @@ def measure_cable(plan: Plan, cable: Cable, bench, progress: Callable[[str], Non
         rates.append({"gbd": gbd, "nyquist_hz": figs.nyquist_hz, "il_db": figs.il_db,
                       "excess_il_db": figs.il_db - base_il, "baseline_il_db": base_il,
                       "mask_margin_db": figs.mask_margin_db, "ild_rms_db": figs.ild_rms_db, "rl_db": figs.rl_db,
-                      "predicted_ber": stat.ber, "com_db": stat.com_db, "eye_height": stat.eye_height,
+                      "predicted_ber": stat.ber, "margin_db": stat.margin_db, "eye_height": stat.eye_height,
                       "reach_m": reach.reach_m, "margin_db_at_required": reach.margin_db,
                       "ctle": {"gdc_db": eq.gdc_db, "gdc2_db": eq.gdc2_db},
                       "predicted_power_w": cable_power(PowerModel(), baud, abs(eq.gdc_db) + abs(eq.gdc2_db)),
@@ -146,6 +146,9 @@ def measure_cable(plan: Plan, cable: Cable, bench, progress: Callable[[str], Non
         rate.update({"ber": worst["ber"], "ber_upper_95": worst["ber_upper_95"],
                      "sync_lost": any(r["sync_lost"] for r in rate["lanes"])})
     figures["rates"] = rates
+    for clause in plan.com_clauses:
+        with clock.step("COM", clause):
+            _com_of(plan, clause, network, rates)
     with clock.step("power"):
         try:
             def draw() -> float:
@@ -162,6 +165,18 @@ def measure_cable(plan: Plan, cable: Cable, bench, progress: Callable[[str], Non
     figures["predicted_power_w"] = next(r["predicted_power_w"] for r in rates if r["gbd"] == at)
     figures["timing_s"] = clock.split
     return network.f, network.s, _verdicts(plan, figures), arrays
+
+
+def _com_of(plan: Plan, clause: str, network, rates: list[dict]) -> None:
+    """IEEE COM and ERL of the measured (passive) assembly at the clause's rate, into that rate's figures."""
+    from dsp.com import compute_com
+
+    result = compute_com(network, clause=clause)
+    rate = next(r for r in rates if abs(r["gbd"] * 1e9 - result.baud) < 1e3)
+    erl_min = plan.gates.erl_db_min if plan.gates.erl_db_min is not None else result.limits.get("erl_min_db")
+    rate["com"] = {"clause": clause, "com_db": result.com_db, "erl_db": result.erl_db, "eq": result.eq,
+                   "cases": {c.case or "1": c.com_db for c in result.cases}, "com_db_min": plan.gates.com_db_min,
+                   "erl_db_min": erl_min, "elapsed_s": result.elapsed_s}
 
 
 def _verdicts(plan: Plan, figures: dict) -> dict:
@@ -183,6 +198,18 @@ def _verdicts(plan: Plan, figures: dict) -> dict:
         "power": {"pass": power is not None and power <= plan.gates.power_w_max,
                   "margin_w": None if power is None else plan.gates.power_w_max - power},
     }
+    coms = [r["com"] for r in rates if r.get("com")]
+    if coms:
+        worst = min(coms, key=lambda c: c["com_db"] - c["com_db_min"])
+        figures["com_db"] = {c["clause"]: c["com_db"] for c in coms}
+        figures["verdicts"]["com"] = {"pass": all(c["com_db"] >= c["com_db_min"] for c in coms),
+                                      "margin_db": worst["com_db"] - worst["com_db_min"], "clause": worst["clause"]}
+        erls = [c for c in coms if c["erl_db"] is not None and c["erl_db_min"] is not None]
+        if erls:
+            worst = min(erls, key=lambda c: c["erl_db"] - c["erl_db_min"])
+            figures["verdicts"]["erl"] = {"pass": all(c["erl_db"] >= c["erl_db_min"] for c in erls),
+                                          "margin_db": worst["erl_db"] - worst["erl_db_min"],
+                                          "clause": worst["clause"]}
     figures["pass"] = all(v["pass"] for v in figures["verdicts"].values() if v is not None)
     return figures
 

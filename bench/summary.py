@@ -21,6 +21,8 @@ def qualify_json(run: dict, record: str) -> dict:
                                       "upper_95": r["ber_upper_95"], "lanes": r["lanes"],
                                       "judged_by": r.get("judged_by", "bert")} for r in c["rates"]},
             "power_at_gbd": c.get("power_at_gbd"),
+            "com": {r["com"]["clause"]: {k: r["com"][k] for k in ("com_db", "erl_db", "eq", "com_db_min", "erl_db_min")}
+                    for r in c["rates"] if r.get("com")},
             "pass": c["pass"], "verdicts": c["verdicts"], "outlier": c["serial"] in outliers,
             "errors": c["errors"], "instrument_error": c.get("instrument_error"),
         })

@@ -47,7 +47,7 @@ class AnalysisOptions:
     fext_files: tuple[str, ...] = ()
     fit_f_min_hz: float = 0.05e9
     fit_f_max_hz: float | None = None
-    transition_s: float | None = None
+    transition_s: float | None = None  # FOM_ILD/ICN T_t; None: weighting.default_transition_s (pass a clause's)
     rx_bw_ratio: float = 0.75
     icn: IcnParams = field(default_factory=IcnParams)
     passivity_tol: float = 0.01

@@ -55,7 +55,7 @@ class LinkResult:
     errors: int | None
     eye_height: float
     eye_width_ui: float
-    com_db: float
+    margin_db: float  # the ACC model's margin 20 log10((main/3)/A_ni) at DER0; not IEEE COM
     ctle: dict
     ffe_taps: list
     dfe: bool
@@ -400,7 +400,7 @@ def simulate_link(channel, cfg: LinkConfig, length_m: float | None = None, mode:
     return LinkResult(
         baud=cfg.baud, length_m=length_m if length_m is not None else getattr(channel, "length_m", None),
         mode=mode, symbols=symbols, ser=ser, ber=ber, errors=errors, eye_height=stat.eye_height,
-        eye_width_ui=width, com_db=stat.com_db,
+        eye_width_ui=width, margin_db=stat.margin_db,
         ctle={"gdc_db": eq.gdc_db, "gdc2_db": eq.gdc2_db, "searched": ctle_setting is None},
         ffe_taps=[float(c) for c in eq.ffe], dfe=cfg.dfe_tap, sigma_slicer=eq.sigma, noise=eq.sigma_parts,
         power_w=verdict.power_w, pj_per_bit=verdict.pj_per_bit, power_pass=verdict.passed,

@@ -18,7 +18,7 @@ class LinkConfig:
 
     baud: float = 106.25e9
     target_ber: float = 2.4e-4  # KP4 RS(544,514) pre-FEC threshold
-    der0: float = 2e-4  # detector error ratio at which the COM-like margin is read
+    der0: float = 2e-4  # detector error ratio at which the link margin is read
     com_pass_db: float = 3.0
     tx_amplitude_v: float = 0.4  # peak launch amplitude (levels +-1 map to +-this)
     snr_tx_db: float = 33.5

@@ -1,8 +1,14 @@
-"""Insertion-loss limit masks: named built-ins and user CSV files of (frequency, max dB)."""
+"""Insertion-loss limit masks: named built-ins and user CSV files of (frequency, max dB).
+
+The built-ins are the cable-assembly IL limits of the clause tables (``dsp/com/tables/*.toml``):
+``[limits] il_max_db_at_nyquist`` at f_b / 2, with the table's sources. A clause without a sourced
+limit (802.3dj-cr) has no built-in mask.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +28,27 @@ class IlMask:
         return np.interp(freq_hz, self.freq_hz, self.max_il_db)
 
 
-BUILTIN_MASKS: dict[str, IlMask] = {
-    # IEEE 802.3ck 100GBASE-CR1 cable assembly: at most 19.75 dB at 26.5625 GHz (Nyquist).
-    "ieee802.3ck-ca": IlMask("ieee802.3ck-ca", np.array([26.5625e9]), np.array([19.75])),
-}
+CLAUSE_TABLES = Path(__file__).parent / "com" / "tables"  # read directly: importing dsp.com takes seconds
+
+
+def _clause_masks() -> tuple[dict[str, IlMask], list[str]]:
+    """(single-point IL masks of the clause tables that give a limit, names of those that give none)."""
+    masks, unsourced = {}, []
+    for path in sorted(CLAUSE_TABLES.glob("*.toml")):
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+        limit = table.get("limits", {}).get("il_max_db_at_nyquist")
+        if limit is None:
+            unsourced.append(path.stem)
+            continue
+        nyquist_hz = float(table["signal"]["f_b_gbd"]) * 1e9 / 2
+        masks[path.stem] = IlMask(path.stem, np.array([nyquist_hz]), np.array([float(limit)]))
+    return masks, unsourced
+
+
+_CLAUSE_MASKS, _UNSOURCED = _clause_masks()
+BUILTIN_MASKS: dict[str, IlMask] = dict(_CLAUSE_MASKS)
+if "802.3ck-cr" in _CLAUSE_MASKS:  # the historical name of the 802.3ck CR cable-assembly mask (19.75 dB at 26.5625 GHz)
+    BUILTIN_MASKS["ieee802.3ck-ca"] = replace(_CLAUSE_MASKS["802.3ck-cr"], name="ieee802.3ck-ca")
 _ALIASES = {"802.3ck-ca": "ieee802.3ck-ca", "ieee8023ck-ca": "ieee802.3ck-ca",
             "802.3ck": "ieee802.3ck-ca"}
 
@@ -38,6 +61,9 @@ def load_mask(name_or_path: str) -> IlMask:
     key = _ALIASES.get(name_or_path.lower(), name_or_path.lower())
     if key in BUILTIN_MASKS:
         return BUILTIN_MASKS[key]
+    if key in _UNSOURCED:
+        raise InputError(f"mask {name_or_path!r}: the {key} table gives no sourced cable-assembly IL limit; "
+                         "give a CSV of frequency, max dB instead")
     path = Path(name_or_path)
     if path.suffix.lower() != ".csv":
         raise InputError(

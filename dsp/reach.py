@@ -3,7 +3,7 @@
 BER grows with length, so the reach is bracketed by stepping up from the required length
 (x1.5) and then narrowed to ``resolution_m`` by Brent's method on the eye height at the target
 BER (about half the evaluations of bisection); the CTLE/FFE optimisation runs at every length.
-The verdict carries the COM-like margin at the required length and the power gate.
+The verdict carries the link margin at the required length and the power gate.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class ReachResult:
     passed: bool
     stretch_m: float
     stretch_pass: bool
-    margin_db: float  # COM-like margin at the required length
+    margin_db: float  # the link model's margin at the required length (not IEEE COM)
     ber_at_required: float
     target_ber: float
     ctle_at_required: dict
@@ -127,7 +127,7 @@ def find_reach(channel, cfg: LinkConfig, required_m: float = 3.0, stretch_m: flo
     verdict = power_gate(power or PowerModel(), cfg.baud, abs(eq_req.gdc_db) + abs(eq_req.gdc2_db))
     return ReachResult(
         baud=cfg.baud, reach_m=round(reach, 4), required_m=required_m, passed=reach >= required_m,
-        stretch_m=stretch_m, stretch_pass=reach >= stretch_m, margin_db=stat_req.com_db,
+        stretch_m=stretch_m, stretch_pass=reach >= stretch_m, margin_db=stat_req.margin_db,
         ber_at_required=stat_req.ber, target_ber=cfg.target_ber,
         ctle_at_required={"gdc_db": eq_req.gdc_db, "gdc2_db": eq_req.gdc2_db},
         power_w=verdict.power_w, pj_per_bit=verdict.pj_per_bit, power_max_w=verdict.max_w,

@@ -1,4 +1,4 @@
-"""Statistical (COM-like) PAM4 error rates from an equalised pulse, noise, jitter and crosstalk.
+"""Statistical PAM4 error rates from an equalised pulse, noise, jitter and crosstalk.
 
 The distribution of interference at the slicer is built by convolving the distributions of
 every cursor (each a 4-point distribution of PAM4 levels times the cursor), crosstalk
@@ -62,7 +62,7 @@ class StatResult:
     ser: float
     ber: float
     eye_height: float  # at the target BER; negative when closed
-    com_db: float  # 20 log10((main/3) / A_ni), A_ni read at DER0
+    margin_db: float  # 20 log10((main/3) / A_ni), A_ni read at DER0 (the ACC model's margin, not IEEE COM)
     main: float
     sigma: float
 
@@ -107,7 +107,7 @@ def ber_given_noise(v: np.ndarray, pdf: np.ndarray, main: float, sigma: float, d
 def stat_ber(cursors: np.ndarray, main_index: int, sigma: float, target_ber: float = 2.4e-4,
              der0: float = 2e-4, dd_amplitude: float = 0.0, crosstalk: list[np.ndarray] | None = None,
              dfe: bool = False) -> StatResult:
-    """SER/BER, eye height at ``target_ber`` and COM-like margin of an equalised pulse.
+    """SER/BER, eye height at ``target_ber`` and the margin of an equalised pulse.
 
     ``cursors`` are symbol-spaced samples (main at ``main_index``), ``sigma`` the rms of all
     Gaussian noise at the slicer, ``dd_amplitude`` the dual-Dirac jitter amplitude, and
@@ -138,4 +138,4 @@ def stat_ber(cursors: np.ndarray, main_index: int, sigma: float, target_ber: flo
     a_target = amplitude_at(2.0 * target_ber / 1.5)
     a_ni = max(amplitude_at(der0), dv / 2)  # resolution floor: a noiseless eye reads ~62 dB, not infinity
     return StatResult(ser=ser, ber=ser / 2.0, eye_height=2.0 * (d - a_target),
-                      com_db=float(20 * np.log10(d / a_ni)), main=main, sigma=sigma)
+                      margin_db=float(20 * np.log10(d / a_ni)), main=main, sigma=sigma)

@@ -10,7 +10,7 @@ from scipy.special import erfc
 from .conftest import TOUCHSTONE
 from .test_cli import assert_cli_error, run
 
-LINK_KEYS = {"baud", "mode", "symbols", "ser", "ber", "errors", "eye_height", "eye_width_ui", "com_db", "ctle",
+LINK_KEYS = {"baud", "mode", "symbols", "ser", "ber", "errors", "eye_height", "eye_width_ui", "margin_db", "ctle",
              "ffe_taps", "power_w"}
 REACH_KEYS = {"reach_m", "required_m", "pass", "margin_db", "power_w", "power_pass"}
 
@@ -41,7 +41,7 @@ def test_link_measured_file_with_crosstalk_table():
     proc = run("link", str(TOUCHSTONE / "CA_19p75dB_thru.s4p"), "--baud", "53.125G",
                "--next", str(TOUCHSTONE / "CA_19p75dB_next1.s4p"), "--fext", str(TOUCHSTONE / "CA_19p75dB_fext1.s4p"))
     assert proc.returncode == 0, proc.stderr
-    assert "COM-like margin" in proc.stdout and "pJ/bit" in proc.stdout
+    assert "Link margin" in proc.stdout and "pJ/bit" in proc.stdout
 
 
 @pytest.mark.slow
@@ -98,6 +98,6 @@ def test_link_host_channels_from_files_and_tx_ffe():
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["config"]["extra"]["host_tx_file"] == host and data["config"]["tx_ffe"] == [0, -0.1, 0.8, -0.1]
-    assert data["com_db"] < base["com_db"] - 1.0  # two 12 dB backplane hosts cost margin
+    assert data["margin_db"] < base["margin_db"] - 1.0  # two 12 dB backplane hosts cost margin
     bad = run("link", "--awg", "26", "--tx-ffe", "0,-0.5,1,0")
     assert bad.returncode == 2 and "802.3dj limits" in bad.stderr

@@ -141,6 +141,24 @@ def test_simulated_qualification_of_the_example_plan(tmp_path):
     with h5py.File(tmp_path / "run.h5", "r") as f:
         assert f["cables"]["ACC-0001"]["s"].shape == (6000, 4, 4)
         assert f.attrs["status"] == "complete"
+    # IEEE COM and ERL of the passive assembly per clause and rate, in the record, show, JSON and report
+    for serial, c in cables.items():
+        coms = {r["com"]["clause"]: r["com"] for r in c["rates"] if r.get("com")}
+        assert set(coms) == {"802.3ck-cr", "802.3dj-cr"}, serial
+        assert coms["802.3ck-cr"]["erl_db"] > coms["802.3ck-cr"]["erl_db_min"] == 8.25  # no discontinuity in the twin
+        assert coms["802.3dj-cr"]["erl_db"] is None  # no public 802.3dj ERL parameters (README)
+    low, high = cables["ACC-0001"], cables["ACC-0005"]
+    for clause in ("802.3ck-cr", "802.3dj-cr"):
+        # 160 mg/m^2 of carbon costs COM at both rates; the low-carbon lot passes with margin
+        assert high["com_db"][clause] < low["com_db"][clause] - 2
+        assert low["com_db"][clause] > 5
+    assert low["verdicts"]["com"]["pass"] and low["verdicts"]["erl"]["pass"]
+    shown = run("show", str(tmp_path / "run.h5"))
+    assert shown.returncode == 0 and "COM ck" in shown.stdout and "COM dj" in shown.stdout
+    data = json.loads(run("show", str(tmp_path / "run.h5"), "--json").stdout)
+    assert data["cables"][0]["com"]["802.3ck-cr"]["com_db"] == pytest.approx(low["com_db"]["802.3ck-cr"])
+    assert run("report", str(tmp_path / "run.h5"), "-o", str(tmp_path / "rep")).returncode == 0
+    assert "COM 802.3dj-cr" in (tmp_path / "rep" / "index.html").read_text()
 
 
 @pytest.mark.slow

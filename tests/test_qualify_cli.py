@@ -106,7 +106,9 @@ def test_ctrl_c_finishes_the_write_and_marks_the_run_interrupted(tmp_path):
 @pytest.mark.slow
 def test_qualify_json_show_and_report(tmp_path):
     out = tmp_path / "run.h5"
-    proc = run("qualify", str(PLAN), "-o", str(out), "--json")
+    plan = tmp_path / "plan.toml"  # the example without its COM clauses (tested in test_qualify): half the time
+    plan.write_text("\n".join(x for x in PLAN.read_text().splitlines() if not x.startswith("com_clauses")))
+    proc = run("qualify", str(plan), "-o", str(out), "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert {"cables", "lots", "carbon_limit_mg_m2", "outliers", "model_fit", "status"} <= data.keys()

@@ -6,6 +6,7 @@ searched, COM per end case, the worst kept, the clause's limits applied.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from dsp.com.channel import (
     terminated_path,
 )
 from dsp.com.devices import end_cases
+from dsp.com.figures import cable_figures
 from dsp.com.params import ClauseParams, load_clause
 from dsp.touchstone import read_touchstone
 
@@ -39,6 +41,7 @@ class ComCase:
     eq: dict
     margin: dict
     evaluations: int
+    timing: dict = field(default_factory=dict)  # search_s, com_s
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class ComResult:
     warnings: list[str] = field(default_factory=list)
     sources: dict = field(default_factory=dict)
     erl: dict | None = None
+    figures: dict | None = None  # IL at Nyquist, fitted IL, FOM_ILD, ICN under the clause (``figures``)
+    timing: dict = field(default_factory=dict)  # seconds per stage: read, setup, search, com, erl, figures
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -95,40 +100,74 @@ def compute_com(thru, next_files=(), fext_files=(), clause: str = "802.3dj-cr", 
     ``tx_ffe=False`` switches the transmitter FFE search off; ``host_class`` picks the 178A host
     pairs (``HL``, ``HL-HN``, ``CA-B``, ...); ``mode`` is ``smart`` or ``exhaustive``.
     """
-    t0 = time.perf_counter()
+    clock = _Clock()
     p = load_clause(clause)
     if mode not in ("smart", "exhaustive"):
         raise InputError(f"search {mode!r}: use smart or exhaustive")
-    thru_net = _load(thru, "thru")
-    aggs = [("next", _load(f, "next")) for f in next_files] + [("fext", _load(f, "fext")) for f in fext_files]
+    with clock("read"):
+        thru_net = _load(thru, "thru")
+        aggs = [("next", _load(f, "next")) for f in next_files] + [("fext", _load(f, "fext")) for f in fext_files]
     _check_inputs(p, thru_net, aggs)
     port_map = channel_port_map(thru_net, thru_map)
     grid = SystemGrid(p.baud, p.samples_per_ui, p.f_step_hz)
-    cases = []
     sgrid = search.Grid.of(p, tx_ffe)
-    warnings: list[str] = []
+    channels = [("thru", thru_net), *aggs]
+    with clock("setup"):
+        sdd = [differential(net, port_map) for _, net in channels]
+    cases = []
     for end in end_cases(p, host_class):
-        paths = [terminated_path(p, grid, differential(thru_net, port_map), thru_net.f, end, "thru",
-                                 thru_net.name)]
-        for kind, net in aggs:
-            paths.append(terminated_path(p, grid, differential(net, port_map), net.f, end, kind, net.name))
-        setup = ev.prepare(p, grid, end, paths)
-        cases.append(_case(setup, sgrid, mode))
+        with clock("setup"):
+            paths = [terminated_path(p, grid, s, net.f, end, kind, net.name)
+                     for (kind, net), s in zip(channels, sdd, strict=True)]
+            setup = ev.prepare(p, grid, end, paths)
+        case = com_case(setup, sgrid, mode)
+        clock.add("search", case.timing["search_s"])
+        clock.add("com", case.timing["com_s"])
+        cases.append(case)
     worst = min(cases, key=lambda c: c.com_db)
-    erl = erl_of(p, thru_net, port_map) if with_erl else None
+    with clock("erl"):
+        erl = erl_of(p, thru_net, port_map) if with_erl else None
     erl_db = None if erl is None else erl["erl_db"]
-    limits = {k: v for k, v in p.limits.items()}
+    with clock("figures"):
+        figs = cable_figures(p, thru_net, [n for k, n in aggs if k == "next"], [n for k, n in aggs if k == "fext"],
+                             port_map)
+    limits = dict(p.limits)
     checks = {"com": worst.com_db >= limits.get("com_min_db", 3.0)}
     if erl_db is not None and "erl_min_db" in limits:
         checks["erl"] = erl_db >= limits["erl_min_db"]
+    checks |= {name: bool(ok) for name, ok in figs.checks.items()}
     passed = all(checks.values())
+    warnings = list(figs.warnings)
     if not p.checked_against_standard:
         warnings.append(f"{p.clause} parameters are from {p.sources.get('default', 'secondary sources')}")
     return ComResult(p.clause, p.baud, worst.com_db, erl_db, cases, worst.eq, passed, limits, checks,
-                     time.perf_counter() - t0, mode, tx_ffe, warnings, p.describe(), erl)
+                     clock.total(), mode, tx_ffe, warnings, p.describe(), erl, figs.to_dict(), clock.split)
 
 
-def _case(setup: ev.Setup, sgrid: search.Grid, mode: str) -> ComCase:
+class _Clock:
+    """Wall time per stage of one COM computation (s)."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.split: dict[str, float] = {}
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.split[f"{stage}_s"] = self.split.get(f"{stage}_s", 0.0) + seconds
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(stage, time.perf_counter() - t0)
+
+    def total(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def com_case(setup: ev.Setup, sgrid: search.Grid, mode: str = "smart") -> ComCase:
+    """COM of one prepared end case: the equaliser searched over ``sgrid`` (smart or exhaustive)."""
     p = setup.p
 
     def taps_of(point):
@@ -148,10 +187,12 @@ def _case(setup: ev.Setup, sgrid: search.Grid, mode: str) -> ComCase:
     else:
         def score(point):
             return fom93a.fom_93a(setup, sgrid.g_dc[point[0]], sgrid.g_dc2[point[1]], taps_of(point)).fom_db
+    t0 = time.perf_counter()
     if mode == "smart":
         found = search.smart(sgrid, score, exact=exact)
     else:
         found = search.exhaustive(sgrid, exact or score)
+    t1 = time.perf_counter()
     point, fom = found.best()
     g, g2 = sgrid.g_dc[point[0]], sgrid.g_dc2[point[1]]
     if p.method == "178A":
@@ -164,7 +205,8 @@ def _case(setup: ev.Setup, sgrid: search.Grid, mode: str) -> ComCase:
         m = margin.com_93a(setup, f)
         extra = {"dfe": m.dfe}
     eq = search.describe(sgrid, point) | extra
-    return ComCase(setup.end.label, m.com_db, fom, eq, m.to_dict(), found.evaluations + found.fast_evaluations)
+    return ComCase(setup.end.label, m.com_db, fom, eq, m.to_dict(), found.evaluations + found.fast_evaluations,
+                   {"search_s": t1 - t0, "com_s": time.perf_counter() - t1})
 
 
 def erl_of(p: ClauseParams, thru: rf.Network, port_map) -> dict | None:

@@ -1,0 +1,208 @@
+"""COM internals against independent truths: closed-form noise on an ideal channel, the direct
+(dense, full-pulse) figures of merit, the exhaustive equaliser search, and ERL of known reflections."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import skrf as rf
+from scipy.integrate import quad
+from scipy.stats import norm
+
+from dsp.com import evaluate as ev
+from dsp.com import floating, mmse, search
+from dsp.com import pulses as pu
+from dsp.com.channel import Path, SystemGrid, channel_port_map, differential, terminated_path
+from dsp.com.compute import com_case
+from dsp.com.devices import end_cases
+from dsp.com.erl import erl
+from dsp.com.params import load_clause
+from dsp.touchstone import read_touchstone
+from tests.com_direct import fom_93a_direct, fom_178a_direct
+from tests.conftest import TOUCHSTONE
+
+CA = ("CA_19p75dB_thru.s4p", "CA_19p75dB_next1.s4p", "CA_19p75dB_fext1.s4p")
+
+
+def _ideal(clause: str):
+    """The clause with every impairment but receiver noise removed and a zero-ISI raised-cosine channel."""
+    p = load_clause(clause)
+    p = dataclasses.replace(p, t_r_s=1e-16, f_r=1e4, f_p2_hz=1e21, f_p1_hz=p.f_z_hz, a_dd_ui=0.0, sigma_rj_ui=0.0,
+                            snr_tx_db=300.0, n_qb=0, mlsd=False, g_dc_db=np.array([0.0]), g_dc2_db=np.array([0.0]),
+                            b_min=np.zeros_like(p.b_min))
+    grid = SystemGrid(p.baud, p.samples_per_ui, p.f_step_hz)
+    x = grid.freq_hz / p.baud
+    # pulse = rect * channel = raised cosine (roll-off 1): one at its peak, zero at every other UI
+    rc = np.where(x < 1, np.cos(np.pi * x / 2) ** 2 / np.sinc(np.minimum(x, 1 - 1e-9)), 0.0)
+    delay = 64 * p.samples_per_ui * grid.dt_s
+    path = Path("thru", "ideal", rc * np.exp(-2j * np.pi * grid.freq_hz * delay))
+    return p, grid, path
+
+
+@pytest.mark.parametrize("clause", ["802.3dj-cr", "802.3ck-cr"])
+def test_ideal_channel_com_is_the_closed_form(clause):
+    p, grid, path = _ideal(clause)
+    setup = ev.prepare(p, grid, end_cases(p)[0], [path])
+    case = com_case(setup, search.Grid.of(p, tx_ffe=False))
+    sigma_n = np.sqrt(p.eta_0_v2_per_hz * grid.freq_hz[-1])  # eta_0 over 0 .. M fb / 2, Hr = CTLE = 1
+    a_s = p.r_lm * p.a_v / (p.levels - 1)
+    expected = 20 * np.log10(a_s / (sigma_n * norm.isf(p.der_0)))
+    assert case.margin["sigma_n"] == pytest.approx(sigma_n, rel=1e-4)
+    assert case.margin["a_s"] == pytest.approx(a_s, rel=1e-5)
+    assert case.com_db == pytest.approx(expected, abs=0.01)
+
+
+@pytest.fixture(scope="module")
+def dj_setup():
+    return _setup("802.3dj-cr")
+
+
+@pytest.fixture(scope="module")
+def ck_setup():
+    return _setup("802.3ck-cr")
+
+
+def _setup(clause: str):
+    p = load_clause(clause)
+    grid = SystemGrid(p.baud, p.samples_per_ui, p.f_step_hz)
+    nets = [read_touchstone(TOUCHSTONE / name) for name in CA]
+    pm = channel_port_map(nets[0])
+    end = end_cases(p)[0]
+    paths = [terminated_path(p, grid, differential(n, pm), n.f, end, kind, n.name)
+             for n, kind in zip(nets, ("thru", "next", "fext"), strict=True)]
+    return ev.prepare(p, grid, end, paths)
+
+
+CANDIDATES_178A = [(-20, -4, {}), (-12, -2, {-1: -0.1}), (-16, -6, {-2: 0.04, -1: -0.2, 1: -0.1}), (-4, 0, {1: -0.2})]
+
+
+@pytest.mark.parametrize("g_dc, g_dc2, taps", CANDIDATES_178A)
+def test_fast_178a_fom_equals_the_direct_computation(dj_setup, g_dc, g_dc2, taps):
+    fast = ev.fom_178a(dj_setup, g_dc, g_dc2, pu.tx_taps(taps))
+    fom, offset = fom_178a_direct(dj_setup, g_dc, g_dc2, pu.tx_taps(taps))
+    assert fast.fom_db == pytest.approx(fom, abs=1e-9)
+    assert fast.offset == offset
+
+
+@pytest.mark.parametrize("g_dc, g_dc2, taps", [(-13, -3, {-2: 0.04, -1: -0.2}), (-8, -1, {}),
+                                               (-20, -6, {-3: -0.02, 1: -0.1})])
+def test_fast_93a_fom_equals_the_direct_computation(ck_setup, g_dc, g_dc2, taps):
+    fast = __import__("dsp.com.fom93a", fromlist=["fom_93a"]).fom_93a(ck_setup, g_dc, g_dc2, pu.tx_taps(taps))
+    assert fast.fom_db == pytest.approx(fom_93a_direct(ck_setup, g_dc, g_dc2, pu.tx_taps(taps)), abs=1e-9)
+
+
+def test_schur_placement_equals_dense_solves_on_random_problems():
+    rng = np.random.default_rng(7)
+    lim = mmse.FfeLimits.from_table({"pre_taps": 3, "fixed_taps": 8, "span": 30, "float_groups": 2,
+                                     "float_taps": 3, "fixed_limit": 0.7, "float_limit": 0.05})
+    for trial in range(20):
+        h = rng.normal(0, 0.02, 60)
+        h[20] = 1.0
+        h[21] = 0.5 + 0.5 * rng.random()  # a strong first post-cursor: the DFE limit binds sometimes
+        h[40 + trial % 10] = 0.1  # a reflection for the floating taps
+        r_hh = np.array([h[: h.size - k] @ h[k:] for k in range(lim.span)])
+        rn = np.zeros(lim.span)
+        rn[0] = 10 ** rng.uniform(-3, -1)
+        b_max = np.array([0.85])
+        dense = mmse.solve(h, 20 - lim.pre, r_hh, rn, lim, np.zeros(1), b_max, 1.0, 1.0, 4)
+        d = 20
+        rows = (d + np.arange(2))[:, None] - np.arange(lim.span)[None, :]
+        h_rows = np.where(rows >= 0, h[np.clip(rows, 0, None)], 0.0)
+        mse, cols = floating.greedy_mse(h_rows, r_hh + rn, lim.pre, lim.fixed, lim.groups, lim.group_taps,
+                                        np.zeros(1), b_max, lim.w_min, lim.w_max)
+        assert list(cols) == dense.cols
+        assert mse == pytest.approx(dense.mse, rel=1e-9)
+
+
+def _reduced(p, g_dc, g_dc2, taps):
+    return dataclasses.replace(p, g_dc_db=np.array(g_dc, float), g_dc2_db=np.array(g_dc2, float),
+                               tx_taps={k: np.array(v, float) for k, v in taps.items()})
+
+
+@pytest.mark.slow
+def test_smart_search_finds_the_exhaustive_optimum_178a(dj_setup):
+    p = _reduced(dj_setup.p, [-20, -17, -14, -11, -8], [-6, -4, -2, 0], {-2: [0, 0.04], -1: [-0.2, -0.1, 0],
+                                                                        1: [-0.1, -0.05, 0]})
+    setup = dataclasses.replace(dj_setup, p=p)
+    sgrid = search.Grid.of(p)
+    smart, full = com_case(setup, sgrid, "smart"), com_case(setup, sgrid, "exhaustive")
+    assert full.evaluations == sgrid.size() == 360
+    assert smart.eq == full.eq
+    assert smart.fom_db == pytest.approx(full.fom_db, abs=1e-12)
+    assert smart.evaluations < full.evaluations
+
+
+def test_smart_search_finds_the_exhaustive_optimum_93a(ck_setup):
+    p = _reduced(ck_setup.p, list(range(-20, 1, 2)), [-6, -4, -2, 0],
+                 {-3: [0, 0.02], -2: [0, 0.04, 0.08], -1: [-0.3, -0.2, -0.1, 0], 1: [-0.1, -0.05, 0]})
+    setup = dataclasses.replace(ck_setup, p=p)
+    sgrid = search.Grid.of(p)
+    smart, full = com_case(setup, sgrid, "smart"), com_case(setup, sgrid, "exhaustive")
+    assert smart.eq == full.eq and smart.fom_db == full.fom_db
+    assert smart.evaluations < full.evaluations / 3
+
+
+# --- ERL (93A.5) of reflections known in closed form ---------------------------------------------------
+
+F_HZ = np.arange(1, 6001) * 10e6
+
+
+def _reflecting(gamma: float, delay_s: float = 4e-9) -> rf.Network:
+    """Two uncoupled lines (thru 1->2, 3->4) whose ends reflect gamma after ``delay_s``."""
+    s = np.zeros((F_HZ.size, 4, 4), complex)
+    refl = gamma * np.exp(-2j * np.pi * F_HZ * delay_s)
+    thru = np.sqrt(1 - gamma**2) * np.exp(-2j * np.pi * F_HZ * 2e-9)
+    for a, b in ((0, 1), (2, 3)):
+        s[:, a, a] = s[:, b, b] = refl
+        s[:, a, b] = s[:, b, a] = thru
+    return rf.Network(frequency=rf.Frequency.from_f(F_HZ, unit="hz"), s=s, name="reflect")
+
+
+def _shaped_pulse(p, t: float) -> float:
+    """The 1-UI pulse through the ERL shaping (Gaussian edge, Butterworth, Tukey taper) at time t, from the
+    continuous Fourier integral (independent of the FFT path under test)."""
+    fb, tr, f1 = p.baud, p.erl["t_r_ns"] * 1e-9, p.f_r * p.baud
+
+    def integrand(f: float) -> float:
+        if f == 0:
+            return 1 / fb
+        y = f / f1
+        hr = 1 / (1 - 3.414214 * y**2 + y**4 + 1j * 2.613126 * (y - y**3))
+        taper = 1.0 if f < f1 else 0.5 * np.cos(2 * np.pi * (f - fb) / (2 * (fb - f1)) - np.pi) + 0.5
+        h = np.exp(-2 * (np.pi * f * tr / 1.6832) ** 2) * hr * taper
+        return (h * np.exp(2j * np.pi * f * t) * (1 - np.exp(-2j * np.pi * f / fb)) / (2j * np.pi * f)).real
+
+    return 2 * quad(integrand, 0, fb, limit=400)[0]
+
+
+def _quantile(v: np.ndarray, der: float) -> float:
+    """-(DER quantile) of sum v_n A_n, A_n equiprobable PAM4 levels, by enumeration."""
+    vals, probs = np.zeros(1), np.ones(1)
+    for x in v:
+        vals = (vals[:, None] + x * np.array([-1, -1 / 3, 1 / 3, 1])[None, :]).ravel()
+        probs = np.repeat(probs / 4, 4)
+        order = np.argsort(vals)
+        vals, probs = vals[order], probs[order]
+    return float(-vals[int(np.argmax(np.cumsum(probs) >= der))])
+
+
+def test_erl_of_a_matched_line_is_infinite():
+    net = _reflecting(0.0)
+    assert erl(net, channel_port_map(net), load_clause("802.3ck-cr"))["erl_db"] == np.inf
+
+
+@pytest.mark.parametrize("gamma", [0.05, 0.2])
+def test_erl_of_a_known_reflection(gamma):
+    p = load_clause("802.3ck-cr")
+    m = p.samples_per_ui
+    t = np.arange(-3 * m, 4 * m) / (p.baud * m)
+    pulse = np.array([_shaped_pulse(p, x) for x in t])
+    phases = [pulse[k::m] for k in range(m)]
+    best = gamma * phases[int(np.argmax([np.linalg.norm(v) for v in phases]))]
+    expected = -20 * np.log10(_quantile(best[np.abs(best) > 1e-4], p.der_0))
+    net = _reflecting(gamma)
+    got = erl(net, channel_port_map(net), p)
+    assert got["erl11_db"] == pytest.approx(expected, abs=0.02)
+    assert got["erl22_db"] == pytest.approx(expected, abs=0.02)
