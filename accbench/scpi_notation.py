@@ -65,3 +65,29 @@ def header_regex(pattern: str) -> str:
 def compile_header(pattern: str) -> re.Pattern:
     """Compile ``SENSe#:FREQuency:STARt``, ``FORMat[:DATA]`` or ``SENSe<ch>:X[:VALues]`` into an anchored regex."""
     return re.compile("^" + header_regex(pattern) + "$", re.IGNORECASE)
+
+
+def split_outside(text: str, separator: str) -> tuple[list[str], bool]:
+    """Split a SCPI message on ``separator`` outside quoted strings and parentheses (pieces keep their
+    quotes); also whether a quote was left open."""
+    pieces, current, quote, depth = [], "", "", 0
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "()":
+            depth += 1 if ch == "(" else -1
+        elif ch == separator and depth == 0:
+            pieces.append(current)
+            current = ""
+            continue
+        current += ch
+    pieces.append(current)
+    return pieces, bool(quote)
+
+
+def split_params(text: str) -> list[str]:
+    """A parameter list split on commas outside quotes and parentheses, stripped; [] for none."""
+    params = [p.strip() for p in split_outside(text, ",")[0]]
+    return [] if params == [""] else params

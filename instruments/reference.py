@@ -20,50 +20,16 @@ from functools import lru_cache
 from pathlib import Path
 
 from accbench.errors import InputError
-from accbench.scpi_notation import compile_header
+from accbench.scpi_notation import compile_header, split_outside, split_params
 
 DIALECTS_DIR = Path(__file__).with_name("dialects")
 STATUSES = ("confirmed", "unconfirmed")
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*[a-zA-Z]*$")
 
 
-def _split_params(text: str) -> list[str]:
-    """Parameters split on commas outside quotes and parentheses."""
-    out, current, quote, depth = [], "", "", 0
-    for ch in text:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            out.append(current.strip())
-            current = ""
-            continue
-        current += ch
-    if current.strip() or out:
-        out.append(current.strip())
-    return out
-
-
 def split_units(message: str) -> list[str]:
     """A program message split into its units at ``;`` outside quotes (a compound message)."""
-    units, current, quote = [], "", ""
-    for ch in message:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == ";":
-            units.append(current.strip())
-            current = ""
-            continue
-        current += ch
-    units.append(current.strip())
-    return [u for u in units if u]
+    return [u.strip() for u in split_outside(message, ";")[0] if u.strip()]
 
 
 def _enum_matches(value: str, spec: str) -> bool:
@@ -149,7 +115,7 @@ class DialectReference:
         header, _, rest = text.partition(" ")
         query = header.endswith("?")
         head = header.rstrip("?")
-        params = _split_params(rest) if rest.strip() else []
+        params = split_params(rest) if rest.strip() else []
         matches = [e for e in self.entries if e.regex.match(head)]
         if not matches:
             return Verdict(text, None, f"header {head} is not in the {self.family} reference")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accbench.scpi_notation import compile_header
+from accbench.scpi_notation import compile_header, split_outside
 
 ERROR_TEXT = {
     -100: "Command error", -102: "Syntax error", -104: "Data type error", -108: "Parameter not allowed",
@@ -40,23 +40,10 @@ class ScpiError(Exception):
 
 
 def _split_outside(text: str, separator: str) -> list[str]:
-    """Split on ``separator`` outside quoted strings and parentheses; pieces keep their quotes."""
-    pieces, current, quote, depth = [], "", "", 0
-    for ch in text:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "()":
-            depth += 1 if ch == "(" else -1
-        elif ch == separator and depth == 0:
-            pieces.append(current)
-            current = ""
-            continue
-        current += ch
-    if quote:
+    """Split on ``separator`` outside quoted strings and parentheses; an open quote is error -102."""
+    pieces, open_quote = split_outside(text, separator)
+    if open_quote:
         raise ScpiError(-102, "unterminated string")
-    pieces.append(current)
     return pieces
 
 
