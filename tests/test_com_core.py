@@ -206,3 +206,14 @@ def test_erl_of_a_known_reflection(gamma):
     got = erl(net, channel_port_map(net), p)
     assert got["erl11_db"] == pytest.approx(expected, abs=0.02)
     assert got["erl22_db"] == pytest.approx(expected, abs=0.02)
+
+
+def test_differential_two_port_is_scikit_rfs_dd_block():
+    from dsp.portmap import to_se2gmm_order
+
+    for name in ("CA_19p75dB_thru.s4p", "P1TX1_P2RX1.s4p"):
+        net = read_touchstone(TOUCHSTONE / name)
+        pm = channel_port_map(net)
+        mixed = to_se2gmm_order(net, pm)
+        mixed.se2gmm(p=2)
+        np.testing.assert_allclose(differential(net, pm), mixed.s[:, :2, :2], rtol=0, atol=1e-14)

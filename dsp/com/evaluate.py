@@ -133,7 +133,8 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
     """The 178A FOM: the MMSE FFE/DFE at every sampling offset in [-UI/2, UI/2] of the peak, the best kept.
 
     With ``start`` (an offset, in samples, from the peak), only a hill-climb from it: the offsets tried
-    move one sample at a time while the FOM rises (the search's fast score; the final one takes all).
+    move one sample at a time while the FOM rises, all with the quantization step of the first (the
+    search's fast score; the finalists are scored in full).
     """
     p, lim, m = s.p, s.lim, s.spu
     w = pu.ctle_weights(g_dc_db, g_dc2_db)
@@ -152,8 +153,11 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
             rn = r_rn + r_xn + r_tn[phase] + var_j * r_jj[phase]
             delta = 0.0
             if p.n_qb:
-                var_g = r_rn[0] + r_xn[0] + r_tn[phase][0] + var_rj * r_jj[phase][0]
-                delta = nz.quantization_step(p, s.folded.samples(w, taps, phase), var_g)
+                if start is not None and tried:  # the fast score: one quantization step per candidate
+                    delta = next(iter(tried.values()))[5]
+                else:
+                    var_g = r_rn[0] + r_xn[0] + r_tn[phase][0] + var_rj * r_jj[phase][0]
+                    delta = nz.quantization_step(p, s.folded.samples(w, taps, phase), var_g)
                 rn[0] += delta**2 / 12
             h_rows = _h_rows(head[phase::m], dh, lim, nb)
             r_row = r_hh[phase] + rn / s.var_x

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.fft as sfft
 
 N_TX = 7  # transmitter taps c(-3) .. c(3): delays 0 .. 6 UI
 
@@ -35,14 +36,15 @@ def cross_correlations(q: np.ndarray, lmax: int) -> np.ndarray:
     """(spu, 4, 4, 2 lmax + 1): X[s, a, b, L] = sum_k q[s, a, k] q[s, b, k + L] for L = -lmax .. lmax."""
     uis = q.shape[-1]
     n = 1 << int(np.ceil(np.log2(uis + lmax + 1)))
-    spec = np.fft.rfft(q, n=n, axis=-1)
+    spec = sfft.rfft(q, n=n, axis=-1, workers=-1)
+    pairs = [(a, b) for a in range(4) for b in range(a, 4)]
+    cross = np.stack([np.conj(spec[:, a]) * spec[:, b] for a, b in pairs], axis=1)
+    x = sfft.irfft(cross, n=n, axis=-1, workers=-1)
     out = np.empty((q.shape[0], 4, 4, 2 * lmax + 1))
-    for a in range(4):
-        for b in range(a, 4):
-            x = np.fft.irfft(np.conj(spec[:, a]) * spec[:, b], n=n, axis=-1)
-            two_sided = np.concatenate([x[:, n - lmax:], x[:, :lmax + 1]], axis=-1)
-            out[:, a, b] = two_sided
-            out[:, b, a] = two_sided[:, ::-1]
+    for k, (a, b) in enumerate(pairs):
+        two_sided = np.concatenate([x[:, k, n - lmax:], x[:, k, :lmax + 1]], axis=-1)
+        out[:, a, b] = two_sided
+        out[:, b, a] = two_sided[:, ::-1]
     return out
 
 
@@ -69,7 +71,8 @@ class FoldedPath:
 
     def autocorr(self, weights: np.ndarray, taps: np.ndarray, lags: int) -> np.ndarray:
         """(spu, lags): autocorrelation of every phase's symbol-spaced samples at lags 0 .. lags - 1."""
-        z = np.einsum("a,sabl,b->sl", weights, self.x, weights)
+        spu, n, _, width = self.x.shape
+        z = np.outer(weights, weights).ravel() @ self.x.reshape(spu, n * n, width)  # (spu, width), by BLAS
         acc = tap_autocorr(taps)
         centre = self.x.shape[-1] // 2
         out = np.zeros((self.spu, lags))

@@ -111,34 +111,9 @@ def com_178a(s: Setup, f: Fom) -> Margin:
         var_gn = r_rn[0] + r_tn + var_x * p.sigma_rj_ui**2 * float(np.sum(nz.slope_samples(pre_vic, f.ts, m) ** 2))
         step_q = nz.quantization_step(p, nz.phase_samples(pre_vic, f.ts, m), var_gn, [*xts_pre, hdd_pre], 8001)
     var_q = float(np.sum(rx**2)) * step_q**2 / 12
-    # the distributions on one grid wide enough for all of them
-    ystep = min(a_s / 1000, PMF_BIN_V)
-    support = np.abs(h_isi_f).sum() + sum(np.abs(h).sum() for h in h_xts) + np.abs(h_dd).sum()
-    support += np.abs(rx).sum() * step_q / 2
-    ymax = max(1.1 * a_s, support + 10 * np.sqrt(var_g) + 2 * ystep)
-    npts = 2 * int(np.ceil(ymax / ystep)) + 1
-    y = (np.arange(npts) - npts // 2) * ystep
-    p_j = _pmf(h_dd, ystep, npts, p.levels)
-    p_g = np.exp(-(y**2) / (2 * var_g)) * ystep / np.sqrt(2 * np.pi * var_g)
-    p_n = _conv(p_g, p_j)
-    p_isi = _pmf(h_isi_f, ystep, npts, p.levels)
-    p_xt = np.zeros(npts)
-    p_xt[npts // 2] = 1.0
-    for h in h_xts:
-        p_xt = _conv(p_xt, _pmf(h, ystep, npts, p.levels))
+    y, ystep, p_isi, p_j, _p_n, p_xt, p_q, total = _distributions(p, a_s, var_g, h_isi_f, h_dd, h_xts, step_q, rx)
     var_xt = float(np.sum(y**2 * p_xt))
-    p_q = np.zeros(npts)
-    p_q[npts // 2] = 1.0
-    if step_q:
-        for t in rx:
-            k = round(abs(t) * step_q / 2 / ystep)
-            box = np.zeros(npts)
-            box[npts // 2 - k: npts // 2 + k + 1] = 1 / (2 * k + 1)
-            p_q = _conv(p_q, box)
-    total = _conv(_conv(_conv(p_isi, p_n), p_xt), p_q)
-    cdf = np.cumsum(total)
-    cdf /= cdf[-1]
-    a_ni = -y[int(np.argmax(cdf >= p.der_0))]
+    a_ni = _a_ni(y, total, p.der_0)
     com = 20 * np.log10(a_s / a_ni)
     delta = None
     com_dfe = com

@@ -16,6 +16,7 @@ sequence or an integral of a PSD; accbench computes those directly at the lags t
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft as sfft
 from numba import njit
 
 from dsp.com.channel import SystemGrid
@@ -34,11 +35,12 @@ def rx_noise_basis(p: ClauseParams, grid: SystemGrid, basis: np.ndarray, hr: np.
     scale = p.eta_0_v2_per_hz * (f[1] - f[0]) * grid.n_time / 2
     hr2 = np.abs(hr) ** 2
     m = grid.samples_per_ui
-    out = np.empty((4, 4, grid.n_time // m))
-    for a in range(4):
-        for b in range(a, 4):
-            spectrum = np.real(basis[a] * np.conj(basis[b])) * hr2
-            out[a, b] = out[b, a] = np.fft.irfft(spectrum, n=grid.n_time)[::m][: out.shape[2]] * scale
+    pairs = [(a, b) for a in range(4) for b in range(a, 4)]
+    spectra = np.stack([np.real(basis[a] * np.conj(basis[b])) * hr2 for a, b in pairs])
+    series = sfft.irfft(spectra, n=grid.n_time, axis=-1, workers=-1)[:, ::m] * scale
+    out = np.empty((4, 4, series.shape[1]))
+    for k, (a, b) in enumerate(pairs):
+        out[a, b] = out[b, a] = series[k]
     return out
 
 

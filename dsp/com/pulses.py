@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.fft as sfft
 
 from dsp.com.channel import Path, SystemGrid, rx_filter, tx_edge
 from dsp.com.params import ClauseParams
@@ -68,7 +69,7 @@ def path_pulses(p: ClauseParams, grid: SystemGrid, path: Path, basis: np.ndarray
     m = grid.samples_per_ui
     amplitude = {"thru": p.a_v, "fext": p.a_fe, "next": p.a_ne}[path.kind]
     xsinc = m * np.sinc(grid.freq_hz / p.baud)
-    pulses = np.fft.irfft(xsinc * hthr * path.h21 * basis, n=grid.n_time, axis=-1) * amplitude
+    pulses = sfft.irfft(xsinc * hthr * path.h21 * basis, n=grid.n_time, axis=-1, workers=-1) * amplitude
     level = np.abs(pulses).max(axis=0)
     live = np.nonzero(level > SUPPORT * level.max())[0]
     start = max((int(live[0]) // m - 2) * m, 0)  # whole UIs: a window sample's phase is its system phase
