@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import skrf as rf
 
-from accbench.errors import BandError, InputError
+from accbench.errors import InputError
 from dsp.com import evaluate as ev
 from dsp.com import fom93a, margin, search
 from dsp.com import pulses as pu
@@ -26,6 +26,7 @@ from dsp.com.channel import (
     terminated_path,
 )
 from dsp.com.devices import end_cases
+from dsp.com.erl import erl
 from dsp.com.figures import cable_figures
 from dsp.com.params import ClauseParams, load_clause
 from dsp.touchstone import read_touchstone
@@ -72,7 +73,8 @@ class ComResult:
         return out
 
 
-def _load(item, name: str) -> rf.Network:
+def _load(item) -> rf.Network:
+    """A Network as given, or read from a Touchstone path."""
     if isinstance(item, rf.Network):
         return item
     return read_touchstone(Path(item))
@@ -105,8 +107,8 @@ def compute_com(thru, next_files=(), fext_files=(), clause: str = "802.3dj-cr", 
     if mode not in ("smart", "exhaustive"):
         raise InputError(f"search {mode!r}: use smart or exhaustive")
     with clock("read"):
-        thru_net = _load(thru, "thru")
-        aggs = [("next", _load(f, "next")) for f in next_files] + [("fext", _load(f, "fext")) for f in fext_files]
+        thru_net = _load(thru)
+        aggs = [("next", _load(f)) for f in next_files] + [("fext", _load(f)) for f in fext_files]
     _check_inputs(p, thru_net, aggs)
     port_map = channel_port_map(thru_net, thru_map)
     grid = SystemGrid(p.baud, p.samples_per_ui, p.f_step_hz)
@@ -211,11 +213,7 @@ def com_case(setup: ev.Setup, sgrid: search.Grid, mode: str = "smart") -> ComCas
 
 def erl_of(p: ClauseParams, thru: rf.Network, port_map) -> dict | None:
     """ERL of the thru per 93A.5 with the clause's values (None when the clause gives none)."""
-    if not p.erl:
-        return None
-    from dsp.com.erl import erl
-
-    return erl(thru, port_map, p)
+    return erl(thru, port_map, p) if p.erl else None
 
 
-__all__ = ["BandError", "ComCase", "ComResult", "compute_com"]
+__all__ = ["ComCase", "ComResult", "com_case", "compute_com"]

@@ -15,9 +15,8 @@ from __future__ import annotations
 import numpy as np
 import skrf as rf
 
-from dsp.com.channel import interpolate_transfer, rx_filter
+from dsp.com.channel import differential, interpolate_transfer, rx_filter
 from dsp.com.params import ClauseParams
-from dsp.portmap import to_se2gmm_order
 
 DELAY_NS = 0.5
 TRUNCATION = 1e-5
@@ -100,13 +99,12 @@ def _ptdr(reflection: np.ndarray, f: np.ndarray, p: ClauseParams, fixture_s: flo
 
 def erl(thru: rf.Network, port_map, p: ClauseParams) -> dict:
     """ERL of both ends of a 4-port cable assembly (dB), the worst, and the clause's limit."""
-    mm = to_se2gmm_order(thru, port_map)
-    mm.se2gmm(p=2)
+    sdd = differential(thru, port_map)
     m = p.samples_per_ui
     fixture_s = float(p.erl["fixture_delay_ns"]) * 1e-9
     out = {}
     for port, name in ((0, "erl11_db"), (1, "erl22_db")):
-        _, pw = _ptdr(mm.s[:, port, port], thru.f, p, fixture_s)
+        _, pw = _ptdr(sdd[:, port, port], thru.f, p, fixture_s)
         phases = [pw[k::m] for k in range(m)]
         best = phases[int(np.argmax([np.linalg.norm(v) for v in phases]))]
         r_eff = _effective_reflection(best, p.levels, p.der_0)
