@@ -164,6 +164,10 @@ def main() -> None:
     from benchmarks.qualify_bench import run_cases as qualify_cases
 
     qualify_cases(add)
+    # --- issue 12: IEEE COM over the full default search, against PyChOpMarg per candidate
+    from benchmarks.com_bench import run_cases as com_cases
+
+    com_cases(add)
     # --- memory of a long run, in a fresh process
     n_mem = 100_000_000 if args.quick else 1_000_000_000
     start = time.perf_counter()
