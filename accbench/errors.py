@@ -15,6 +15,14 @@ class InputError(AccbenchError):
     """Bad user input: a file, an option or a configuration value."""
 
 
+class FieldError(InputError):
+    """Bad value of named parameters; ``fields`` lets a front end (the CLI) name its own options for them."""
+
+    def __init__(self, message: str, *fields: str) -> None:
+        super().__init__(message)
+        self.fields: tuple[str, ...] = fields
+
+
 class TouchstoneError(InputError):
     """A Touchstone file that cannot be read or is not fit for analysis."""
 

@@ -41,11 +41,10 @@ import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from accbench.errors import InputError
-from bench.tomlfile import read_toml
+from accbench.bench.tomlfile import read_toml
 
-ROLES = ("vna", "bert", "power")
-DEFAULT_SWEEP = {"start_hz": 10e6, "stop_hz": 60e9, "points": 6000, "ifbw_hz": 1e3}
+from accbench.errors import InputError
+from accbench.station import DEFAULT_SWEEP, ROLES
 
 
 class BenchError(InputError):
@@ -121,8 +120,9 @@ def _positive(problems: list[str], where: str, value, default: float) -> float:
 
 
 def _role(problems: list[str], role: str, table) -> RoleSpec | None:
+    from accbench.instruments.registry import dialect_kinds
+
     from accbench.capabilities import capability_for, known_models
-    from instruments.registry import dialect_kinds
 
     where = f"[{role}]"
     if not isinstance(table, dict):
@@ -229,7 +229,7 @@ def parse_bench(data: dict, base_dir: Path = Path("."), source: str = "") -> Ben
 
 def _check_2xthru(path: Path) -> list[str]:
     """Problems with a 2x-thru fixture file (missing, unreadable, not a 4-port)."""
-    from dsp.touchstone import read_touchstone
+    from accbench.dsp.touchstone import read_touchstone
 
     if not path.is_file():
         return [f"[fixtures] deembed_2xthru: no such file {path}"]

@@ -19,9 +19,8 @@ outliers beyond three robust deviations (at least 2 %).
 from __future__ import annotations
 
 import numpy as np
+from accbench.dsp.statistical import ber_given_noise, interference_pdf
 from scipy import optimize, stats
-
-from dsp.statistical import ber_given_noise, interference_pdf
 
 MODEL_DECADES = 0.5  # the link model's own accuracy in BER (documented, not fitted)
 MIN_POWER_SPREAD = 0.02

@@ -10,8 +10,9 @@ import csv
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from accbench.bench.tomlfile import read_toml
+
 from accbench.errors import InputError
-from bench.tomlfile import read_toml
 
 GRADES = ("Cu-ETP", "Cu-OFC")
 
@@ -53,22 +54,6 @@ class Gates:
 
 
 @dataclass(frozen=True)
-class SimUnit:
-    """How one cable of the simulated bench departs from the models (only used without ``--bench``)."""
-
-    extra_power_w: float = 0.0  # draws this much more than the power model
-    noise_factor: float = 1.0  # redriver noise density x factor^2 (a noisy unit)
-
-
-@dataclass(frozen=True)
-class SimSettings:
-    """The ``[sim]`` table: faults to inject and units that depart from the models."""
-
-    faults: str = ""
-    units: dict[str, SimUnit] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class Plan:
     name: str
     rates_gbd: tuple[float, ...]
@@ -80,7 +65,7 @@ class Plan:
     source: str = ""
     gate_s: float = 1.0
     pattern: str = "PRBS13Q"
-    sim: SimSettings = field(default_factory=SimSettings)
+    sim: dict = field(default_factory=dict)  # the [sim] table as written: the simulator validates and uses it
     ber_rates_gbd: tuple[float, ...] | None = None  # rates the BERT measures (None: all); the rest by the models
     com_clauses: tuple[str, ...] = ()  # IEEE COM/ERL clauses, each at the rate equal to its baud
 
@@ -95,7 +80,7 @@ class Plan:
                 "target_ber": self.target_ber,
                 "seed": self.seed, "gate_s": self.gate_s, "pattern": self.pattern, "gates": asdict(self.gates),
                 "lots": [asdict(lot) for lot in self.lots.values()], "cables": [asdict(c) for c in self.cables],
-                "sim": {"faults": self.sim.faults, "units": {k: asdict(v) for k, v in self.sim.units.items()}}}
+                "sim": self.sim}
 
 
 class _Problems:
@@ -126,9 +111,13 @@ def _lot(p: _Problems, where: str, row: dict) -> Lot | None:
     known = {"id", "carbon_mg_m2", "grade", "awg", "diameter_mm", "roughness_um", "oxygen_ppm"}
     for key in set(row) - known:
         p.add(f"{where}: unknown column/key {key!r} (use {', '.join(sorted(known))})")
-    lot_id = str(row.get("id") or "").strip()
+    raw_id = str(row.get("id") if row.get("id") is not None else "")
+    lot_id = raw_id.strip()
     if not lot_id:
         p.add(f"{where}: id is missing")
+    elif _bad_name(raw_id):
+        p.add(f"{where}: id {raw_id!r} {_bad_name(raw_id)}")
+        lot_id = ""
     carbon = p.number(f"{where} carbon_mg_m2", row.get("carbon_mg_m2"), 0, 1000)
     grade = str(row.get("grade") or "Cu-ETP").strip()
     if grade not in GRADES:
@@ -142,6 +131,19 @@ def _lot(p: _Problems, where: str, row: dict) -> Lot | None:
     if not lot_id or carbon is None:
         return None
     return Lot(lot_id, carbon, grade, awg, diameter, rough, oxygen)
+
+
+def _bad_name(name: str) -> str | None:
+    """Why a serial or lot id cannot name its group in the HDF5 run record (and a report file); None if it can."""
+    if name in (".", ".."):
+        return f"cannot be {name!r} alone (it is a path in the run record)"
+    if "/" in name:
+        return "contains '/' (the run record's path separator)"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "contains a control character (NUL, newline or tab)"
+    if name != name.strip():
+        return "has leading or trailing spaces"
+    return None
 
 
 def _blank(value):
@@ -168,7 +170,7 @@ def _lots_from_csv(p: _Problems, path: Path) -> list[Lot]:
 
 def _com_clauses(p: _Problems, value, rates: list[float]) -> tuple[str, ...]:
     """``[run] com_clauses``: known clause tables, each at one of the plan's rates."""
-    from dsp.com.params import clause_names, load_clause
+    from accbench.dsp.com.params import clause_names, load_clause
 
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         p.add(f"[run] com_clauses = {value!r}: give a list of clause names, e.g. [\"802.3ck-cr\", \"802.3dj-cr\"]")
@@ -229,7 +231,7 @@ def parse_plan(data: dict, base_dir: Path = Path("."), source: str = "") -> Plan
     erl_min = p.number("[gates] erl_db_min", g.get("erl_db_min"), 0, 100, required=False)
     clauses = _com_clauses(p, run.get("com_clauses", []), rates)
     mask = g.get("il_mask")
-    from dsp.masks import BUILTIN_MASKS
+    from accbench.dsp.masks import BUILTIN_MASKS
 
     if mask is not None and str(mask).lower() not in BUILTIN_MASKS and not (base_dir / str(mask)).is_file():
         p.add(f"[gates] il_mask = {mask!r}: use a built-in ({', '.join(BUILTIN_MASKS)}) or a CSV file next to "
@@ -252,9 +254,13 @@ def parse_plan(data: dict, base_dir: Path = Path("."), source: str = "") -> Plan
     serials: set[str] = set()
     for i, row in enumerate(data.get("cables", []), start=1):
         where = f"[[cables]] #{i}"
-        serial = str(row.get("serial") or "").strip()
+        raw_serial = str(row.get("serial") if row.get("serial") is not None else "")
+        serial = raw_serial.strip()
         if not serial:
             p.add(f"{where}: serial is missing")
+        elif _bad_name(raw_serial):
+            p.add(f"{where}: serial {raw_serial!r} {_bad_name(raw_serial)}")
+            serial = ""
         elif serial in serials:
             p.add(f"{where}: duplicate serial {serial!r}")
         serials.add(serial)
@@ -276,40 +282,12 @@ def parse_plan(data: dict, base_dir: Path = Path("."), source: str = "") -> Plan
             cables.append(Cable(serial, lot, length, awg, lanes))
     if not data.get("cables"):
         p.add("no cables: add [[cables]] tables with serial, lot and length_m")
-    sim = _sim_settings(p, data.get("sim", {}), serials)
+    sim = data.get("sim", {})
+    if not isinstance(sim, dict):
+        p.add("[sim] must be a table")
+        sim = {}
     if p.items:
         raise PlanError("plan: " + "; ".join(p.items))
     gates = Gates(reach, stretch, power, mask, com_min, erl_min)
     return Plan(name, tuple(rates), target, seed, gates, by_id, tuple(cables), source, gate_s, pattern, sim,
                 ber_rates, tuple(clauses))
-
-
-def _sim_settings(p: _Problems, table: dict, serials: set[str]) -> SimSettings:
-    """The ``[sim]`` table: ``faults = "bert.drop@3"`` and ``[sim.units.<serial>]`` departures."""
-    if not isinstance(table, dict):
-        p.add("[sim] must be a table")
-        return SimSettings()
-    for key in set(table) - {"faults", "units"}:
-        p.add(f"[sim]: unknown key {key!r} (use faults, units)")
-    faults = str(table.get("faults", ""))
-    if faults:
-        from sim_instruments.faults import parse_faults
-
-        try:
-            parse_faults(faults)
-        except InputError as exc:
-            p.add(f"[sim] faults: {exc}")
-    units = {}
-    for serial, row in (table.get("units") or {}).items():
-        where = f"[sim.units.{serial}]"
-        if serial not in serials:
-            p.add(f"{where}: no cable {serial!r} in the plan")
-        if not isinstance(row, dict):
-            p.add(f"{where} must be a table")
-            continue
-        for key in set(row) - {"extra_power_w", "noise_factor"}:
-            p.add(f"{where}: unknown key {key!r} (use extra_power_w, noise_factor)")
-        extra = p.number(f"{where} extra_power_w", row.get("extra_power_w", 0.0), 0, 50)
-        noise = p.number(f"{where} noise_factor", row.get("noise_factor", 1.0), 0.1, 100)
-        units[serial] = SimUnit(extra or 0.0, noise or 1.0)
-    return SimSettings(faults, units)

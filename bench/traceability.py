@@ -15,9 +15,9 @@ length.
 from __future__ import annotations
 
 import numpy as np
+from accbench.bench.plan import Plan
+from accbench.bench.results import CableResult
 from scipy import stats
-
-from bench.plan import Plan
 
 MIN_EXCESS_DB = 0.1  # excess loss changes smaller than this over the lots are not an effect
 MIN_REACH_M = 0.1  # two steps of the reach search (0.05 m)
@@ -92,9 +92,9 @@ def carbon_limit(fit: dict | None, required: float) -> float | None:
     return fit["threshold_mg_m2"] + (required - fit["intercept"]) / fit["slope_per_mg_m2"]
 
 
-def _covariates(plan: Plan, cables: list[dict]) -> dict[str, np.ndarray]:
+def _covariates(plan: Plan, cables: list[CableResult]) -> dict[str, np.ndarray]:
     """The other lot properties per cable (grade as 1 for Cu-OFC; oxygen, roughness, wire size)."""
-    lots = [plan.lots[c["wire_lot"]] for c in cables]
+    lots = [plan.lots[c.wire_lot] for c in cables]
     out = {"grade_ofc": np.array([1.0 if lot.grade == "Cu-OFC" else 0.0 for lot in lots]),
            "roughness_um": np.array([lot.roughness_um for lot in lots])}
     if all(lot.oxygen_ppm is not None for lot in lots):
@@ -106,28 +106,29 @@ def _covariates(plan: Plan, cables: list[dict]) -> dict[str, np.ndarray]:
     return out
 
 
-def lot_summary(plan: Plan, cables: list[dict]) -> dict:
+def lot_summary(plan: Plan, cables: list[CableResult]) -> dict:
     """Per-lot pass rates and mean figures; across lots the regressions and the carbon limits."""
     lots = []
     for lot in plan.lots.values():
-        mine = [c for c in cables if c["wire_lot"] == lot.id]
+        mine = [c for c in cables if c.wire_lot == lot.id]
         entry = {"id": lot.id, "carbon_mg_m2": lot.carbon_mg_m2, "grade": lot.grade, "cables": len(mine),
-                 "pass_rate": (sum(c["pass"] for c in mine) / len(mine)) if mine else None}
+                 "pass_rate": (sum(c.passed for c in mine) / len(mine)) if mine else None,
+                 "marginal": sum(c.outcome == "marginal" for c in mine)}
         for gbd in plan.rates_gbd:
-            rates = [r for c in mine for r in c["rates"] if r["gbd"] == gbd]
-            entry[f"il_db_{gbd:g}"] = float(np.mean([r["il_db"] for r in rates])) if rates else None
-            entry[f"excess_il_db_{gbd:g}"] = float(np.mean([r["excess_il_db"] for r in rates])) if rates else None
-        entry["reach_m"] = float(np.mean([c["reach_m"] for c in mine])) if mine else None
+            rates = [r for c in mine for r in c.rates if r.gbd == gbd]
+            entry[f"il_db_{gbd:g}"] = float(np.mean([r.il_db for r in rates])) if rates else None
+            entry[f"excess_il_db_{gbd:g}"] = float(np.mean([r.excess_il_db for r in rates])) if rates else None
+        entry["reach_m"] = float(np.mean([c.reach_m for c in mine])) if mine else None
         lots.append(entry)
-    carbon = np.array([c["carbon_mg_m2"] for c in cables])
+    carbon = np.array([c.carbon_mg_m2 for c in cables])
     regressions = {}
     covariates = _covariates(plan, cables)
     for gbd in plan.rates_gbd:
-        excess = [next(r["excess_il_db"] for r in c["rates"] if r["gbd"] == gbd) for c in cables]
+        excess = [c.rate(gbd).excess_il_db for c in cables]
         regressions[f"excess_il_db_{gbd:g}"] = hinge_fit(carbon, np.array(excess), covariates,
                                                          min_effect=MIN_EXCESS_DB)
     # reach normalised to the plan's cable length would mix lengths; the reach itself is what is gated
-    reach_fit = hinge_fit(carbon, np.array([c["reach_m"] for c in cables]), min_effect=MIN_REACH_M)
+    reach_fit = hinge_fit(carbon, np.array([c.reach_m for c in cables]), min_effect=MIN_REACH_M)
     regressions["reach_m"] = reach_fit
     limit = carbon_limit(reach_fit, plan.gates.reach_m)
     return {"lots": lots, "regressions": regressions, "carbon_limit_mg_m2": limit,

@@ -25,7 +25,7 @@ PCM_TIMER = ROOT / "fixtures" / "com" / "pychopmarg" / "time_candidates.py"
 
 def accbench_com(clause: str) -> dict:
     """COM of the CA reference cable with its aggressors: total time, the search's share, candidates."""
-    from dsp.com import compute_com
+    from accbench.dsp.com import compute_com
 
     start = time.perf_counter()
     result = compute_com(CA[0], [CA[1]], [CA[2]], clause=clause)
@@ -46,8 +46,8 @@ def pychopmarg_per_candidate(clause: str) -> dict | None:
 
 
 def run_cases(add) -> None:
-    from dsp.com import load_clause
-    from dsp.com.search import Grid
+    from accbench.dsp.com import load_clause
+    from accbench.dsp.com.search import Grid
 
     for clause in ("802.3dj-cr", "802.3ck-cr"):
         accbench_com(clause)  # warm-up: numba compilation and caches

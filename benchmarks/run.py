@@ -67,7 +67,7 @@ def peak_mb():  # VmHWM: this process's own high-water mark (ru_maxrss would inc
             return int(line.split()[1]) / 1024
 
 sys.path.insert(0, {root!r})
-from dsp.tdsim import simulate_ber
+from accbench.dsp.tdsim import simulate_ber
 channel = np.exp(-np.arange(64) / 4.0); channel /= channel.sum() / 1.5
 ffe = np.array([0.02, -0.1, 1.0, -0.2, 0.05, 0.01, 0.0, 0.0])
 simulate_ber(channel, ffe, sigma=0.02, n_symbols=10_000)
@@ -82,17 +82,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="1e8 instead of 1e9 symbols for the memory run")
     args = parser.parse_args()
+    from accbench.dsp import analyze_file
+    from accbench.dsp.channel import TwinaxChannel
+    from accbench.dsp.link import LinkModel
+    from accbench.dsp.linkconfig import LinkConfig
+    from accbench.dsp.pulse import pulse_from_response
+    from accbench.dsp.reach import find_reach
+    from accbench.dsp.statistical import stat_ber
+    from accbench.dsp.tdsim import oversampled_waveform, simulate_ber
+    from accbench.dsp.twinax import TwinaxSpec, twinax_network
     from scipy.signal import oaconvolve
-
-    from dsp import analyze_file
-    from dsp.channel import TwinaxChannel
-    from dsp.link import LinkModel
-    from dsp.linkconfig import LinkConfig
-    from dsp.pulse import pulse_from_response
-    from dsp.reach import find_reach
-    from dsp.statistical import stat_ber
-    from dsp.tdsim import oversampled_waveform, simulate_ber
-    from dsp.twinax import TwinaxSpec, twinax_network
 
     rows = []
 
@@ -138,7 +137,7 @@ def main() -> None:
                                             eq.dd_amplitude), args.repeat)
     add("statistical BER, one channel and EQ", f"{t_stat * 1e3:.2f} ms", "-", "-", "< 20 ms", t_stat < 0.02)
     def one_setting_at_a_time():  # the scalar path, run over the whole grid
-        from dsp.filters import ctle
+        from accbench.dsp.filters import ctle
 
         for g in cfg.ctle_gdc_db:
             for g2 in cfg.ctle_gdc2_db:

@@ -29,17 +29,17 @@ resources:
 def run_cases(add, repeat: int) -> None:
     """Add the rows: *IDN? rate, in-process and socket 2001-point 4-port capture, pyvisa-sim replay."""
     import pyvisa
-
-    from instruments import open_instrument
-    from instruments.vna import SweepSettings
-    from sim_instruments.server import SimServer
-    from sim_instruments.twin import SimBench, set_bench
-    from sim_instruments.visa import RESOURCES
+    from accbench.instruments import open_instrument
+    from accbench.instruments.vna import SweepSettings
+    from accbench.sim.registry import backend_for, register
+    from accbench.sim.server import SimServer
+    from accbench.sim.twin import SimBench
+    from accbench.sim.visa import RESOURCES
 
     points = 2001
     freq_bytes, trace_bytes = 8 * points + 6, 16 * points + 6  # REAL,64 blocks with their '#5nnnnn' headers
-    set_bench(SimBench(seed=1))
-    rm = pyvisa.ResourceManager("@accsim")
+    backend = backend_for(register(SimBench(seed=1)))
+    rm = pyvisa.ResourceManager(backend)
     res = rm.open_resource(RESOURCES["vna"])
     idn_rate = rate_per_s(lambda: res.query("*IDN?"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,11 +55,12 @@ def run_cases(add, repeat: int) -> None:
                 replay.query("TRACE?")
 
         t_replay = median_time_s(replay_capture, 1)
-    add("sim *IDN? round trips, in-process (@accsim)", f"{idn_rate:,.0f}/s", f"pyvisa-sim YAML {replay_idn:,.0f}/s",
+    add("sim *IDN? round trips, in-process (<bench>@accsim)", f"{idn_rate:,.0f}/s",
+        f"pyvisa-sim YAML {replay_idn:,.0f}/s",
         f"{idn_rate / replay_idn:.1f}x", ">= 20000/s", idn_rate >= 20000)
 
     settings = SweepSettings(10e6, 50e9, points, 1e3)
-    vna = open_instrument(RESOURCES["vna"], "@accsim")
+    vna = open_instrument(RESOURCES["vna"], backend)
     t_in = median_time_s(lambda: vna.measure_sparams(settings), repeat)
     add(f"sim 4-port {points}-pt REAL,64 capture (16 params), in-process", f"{t_in * 1e3:.1f} ms",
         f"pyvisa-sim replay of the same bytes {t_replay * 1e3:.0f} ms", f"{t_replay / t_in:.0f}x faster",

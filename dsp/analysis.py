@@ -13,14 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import skrf as rf
-
-from accbench.errors import BandError, InputError, TouchstoneError
-from dsp.crosstalk import IcnParams, icn_v
-from dsp.deembed import deembed_2xthru
-from dsp.figures import db, fit_il, ild_figures, loss_at, propagation_delay_s
-from dsp.masks import load_mask, mask_margin_db
-from dsp.portmap import PortMap, resolve_port_map, to_se2gmm_order
-from dsp.quality import (
+from accbench.dsp.crosstalk import IcnParams, icn_v
+from accbench.dsp.deembed import deembed_2xthru
+from accbench.dsp.figures import db, fit_il, ild_figures, loss_at, propagation_delay_s
+from accbench.dsp.masks import load_mask, mask_margin_db
+from accbench.dsp.portmap import PortMap, resolve_port_map, to_se2gmm_order
+from accbench.dsp.quality import (
     causality_percent,
     max_singular_value,
     passivity_percent,
@@ -28,8 +26,10 @@ from dsp.quality import (
     recommended_step_hz,
     usable_band,
 )
-from dsp.touchstone import read_touchstone, select_ports
-from dsp.weighting import default_transition_s
+from accbench.dsp.touchstone import read_touchstone, select_ports
+from accbench.dsp.weighting import default_transition_s
+
+from accbench.errors import BandError, InputError, TouchstoneError
 
 BAUD_MIN, BAUD_MAX = 1e9, 200e9
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import skrf as rf
+from accbench.dsp.analysis import AnalysisOptions, analyze
+from accbench.dsp.figures import impulse_peak_delay_s
+from accbench.dsp.portmap import PortMap, resolve_port_map, to_se2gmm_order
+from accbench.dsp.tline import line_s2p
+from accbench.dsp.twinax import TwinaxSpec, modal_lines
 
 from accbench.errors import InputError
-from dsp.analysis import AnalysisOptions, analyze
-from dsp.figures import impulse_peak_delay_s
-from dsp.portmap import PortMap, resolve_port_map, to_se2gmm_order
-from dsp.tline import line_s2p
-from dsp.twinax import TwinaxSpec, modal_lines
 
 C0 = 299792458.0
 
@@ -64,7 +64,7 @@ class TwinaxChannel:
         return s21
 
     def delay_s(self, length_m: float | None = None) -> float:
-        from dsp.dielectric import dielectric_constants
+        from accbench.dsp.dielectric import dielectric_constants
 
         eps, _ = dielectric_constants(self.spec.dielectric, self.spec.eps_r, self.spec.tan_delta)
         return (self.spec.length_m if length_m is None else length_m) * np.sqrt(eps) / C0

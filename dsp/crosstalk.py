@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from accbench.dsp.weighting import power_weight
 
 from accbench.errors import InputError
-from dsp.weighting import power_weight
 
 
 @dataclass(frozen=True)

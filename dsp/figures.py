@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from dsp.weighting import power_weight
+from accbench.dsp.weighting import power_weight
 
 
 def db(x: np.ndarray) -> np.ndarray:

@@ -6,9 +6,8 @@ Plain functions of a frequency array (Hz); all are causal rational or transmissi
 from __future__ import annotations
 
 import numpy as np
-
-from dsp.dielectric import complex_permittivity
-from dsp.tline import line_s2p
+from accbench.dsp.dielectric import complex_permittivity
+from accbench.dsp.tline import line_s2p
 
 _BT4 = np.array([1.0, 10.0, 45.0, 105.0, 105.0])  # s^4 + 10 s^3 + 45 s^2 + 105 s + 105
 _BT4_3DB = 2.1139176749042

@@ -11,17 +11,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from accbench.dsp.channel import MeasuredChannel
+from accbench.dsp.ffe import SYMBOL_VARIANCE, ffe_taps
+from accbench.dsp.filters import bessel_thomson, butterworth4, ctle, pcb_trace
+from accbench.dsp.linkconfig import LinkConfig
+from accbench.dsp.patterns import get_pattern, pattern_symbols
+from accbench.dsp.power import PowerModel, power_gate
+from accbench.dsp.pulse import Cursors, pulse_from_response, pulse_grid, sample_cursors
+from accbench.dsp.statistical import stat_ber
+from accbench.dsp.tdsim import oversampled_waveform, simulate_ber, simulate_ber_oversampled
 
 from accbench.errors import InputError
-from dsp.channel import MeasuredChannel
-from dsp.ffe import SYMBOL_VARIANCE, ffe_taps
-from dsp.filters import bessel_thomson, butterworth4, ctle, pcb_trace
-from dsp.linkconfig import LinkConfig
-from dsp.patterns import get_pattern, pattern_symbols
-from dsp.power import PowerModel, power_gate
-from dsp.pulse import Cursors, pulse_from_response, pulse_grid, sample_cursors
-from dsp.statistical import stat_ber
-from dsp.tdsim import oversampled_waveform, simulate_ber, simulate_ber_oversampled
 
 
 @dataclass(frozen=True)
@@ -389,7 +389,7 @@ def simulate_link(channel, cfg: LinkConfig, length_m: float | None = None, mode:
                                           rj, dd, n_symbols, pat, seed)
         ser, ber, errors, symbols = counts.ser, counts.ber, counts.bit_errors, counts.symbols
     if eye_path:
-        from dsp.eyeplot import plot_eye
+        from accbench.dsp.eyeplot import plot_eye
 
         pulse_eq = _equalized_pulse(eq, cfg.samples_per_ui)
         symbols_eye = pattern_symbols(pat, 4000, seed)

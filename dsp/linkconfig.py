@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from accbench.errors import InputError
+from accbench.errors import FieldError
 
 
 @dataclass(frozen=True)
@@ -49,33 +49,39 @@ class LinkConfig:
 
     def __post_init__(self) -> None:
         if not 1e9 <= self.baud <= 200e9:
-            raise InputError(f"baud {self.baud / 1e9:g} GBd is outside 1..200 GBd")
+            raise FieldError(f"baud {self.baud / 1e9:g} GBd is outside 1..200 GBd", "baud")
         if not 0 < self.target_ber < 0.5:
-            raise InputError(f"target BER {self.target_ber} must be in (0, 0.5)")
+            raise FieldError(f"target BER {self.target_ber} must be in (0, 0.5)", "target_ber")
         if self.ffe_pre < 0 or self.ffe_post < 0 or self.ffe_pre + self.ffe_post > 60:
-            raise InputError("FFE taps: pre and post must be >= 0, at most 60 in all")
-        if self.ffe_tap_limit is not None and self.ffe_tap_limit <= 0:
-            raise InputError("--ffe-limit must be > 0")
+            raise FieldError("FFE taps: pre and post must be >= 0, at most 60 in all", "ffe_pre", "ffe_post")
+        if self.ffe_tap_limit is not None and not self.ffe_tap_limit > 0:
+            raise FieldError(f"FFE tap limit {self.ffe_tap_limit} must be > 0", "ffe_tap_limit")
         if self.ffe_method not in ("mmse", "zf"):
-            raise InputError(f"FFE method {self.ffe_method!r}: use mmse or zf")
+            raise FieldError(f"FFE method {self.ffe_method!r}: use mmse or zf", "ffe_method")
+        if len(self.tx_ffe) != 4:
+            raise FieldError(f"TX FFE {self.tx_ffe}: give four taps c(-2), c(-1), c(0), c(1)", "tx_ffe")
         c_m2, c_m1, c_0, c_1 = self.tx_ffe
         if not (0 <= c_m2 <= 0.14 and -0.34 <= c_m1 <= 0 and -0.2 <= c_1 <= 0 and c_0 > 0):
-            raise InputError(
+            raise FieldError(
                 f"TX FFE {self.tx_ffe} is outside the 802.3dj limits: c(-2) 0..0.14, c(-1) -0.34..0, "
-                "c(1) -0.2..0, c(0) > 0"
+                "c(1) -0.2..0, c(0) > 0", "tx_ffe"
             )
-        for loss in (self.host_tx_loss_db, self.host_rx_loss_db, self.end_loss_db):
+        for name in ("host_tx_loss_db", "host_rx_loss_db", "end_loss_db"):
+            loss = getattr(self, name)
             if not 0 <= loss <= 60:
-                raise InputError(f"fixed loss {loss} dB must be within 0..60 dB")
+                raise FieldError(f"fixed loss {loss} dB must be within 0..60 dB", name)
 
     @property
     def nyquist_hz(self) -> float:
+        """Half the symbol rate, where losses and masks are quoted."""
         return self.baud / 2
 
-    def with_(self, **changes) -> LinkConfig:
+    def with_(self, **changes: object) -> LinkConfig:
+        """A copy with ``changes`` applied (and checked again)."""
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
+        """The settings used, for a result's JSON (the CTLE grids as their ranges)."""
         out = asdict(self)
         out["ctle_gdc_db"] = [min(self.ctle_gdc_db), max(self.ctle_gdc_db)]
         out["ctle_gdc2_db"] = [min(self.ctle_gdc2_db), max(self.ctle_gdc2_db)]

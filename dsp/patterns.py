@@ -169,7 +169,7 @@ def pattern_symbols(pattern: Pattern, n: int, seed: int = 1) -> np.ndarray:
     if pattern.table is not None:
         return np.resize(pattern.table, n).astype(np.int8)
     if pattern.order == 0:
-        from dsp.rng import seed_state
+        from accbench.dsp.rng import seed_state
 
         rng = np.random.default_rng(np.array(seed_state(seed, 0)))
         return rng.integers(0, 4, n).astype(np.int8)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from dsp.analysis import AnalysisResult
-from dsp.masks import load_mask
+from accbench.dsp.analysis import AnalysisResult
+from accbench.dsp.masks import load_mask
 
 
 def plot_analysis(result: AnalysisResult, path: str | Path, mask: str | None = None) -> Path:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from accbench.dsp.link import LinkModel
+from accbench.dsp.linkconfig import LinkConfig
+from accbench.dsp.power import PowerModel, power_gate
+from accbench.dsp.statistical import stat_ber
 from scipy.optimize import brentq
 
 from accbench.errors import InputError
-from dsp.link import LinkModel
-from dsp.linkconfig import LinkConfig
-from dsp.power import PowerModel, power_gate
-from dsp.statistical import stat_ber
 
 
 @dataclass(frozen=True)

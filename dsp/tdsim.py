@@ -15,10 +15,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from numba import njit, prange
-
-from accbench.errors import InputError
-from dsp.patterns import (
+from accbench.dsp.patterns import (
     GRAY_BITS,
     LEVELS,
     PRBS_SEED_STATE,
@@ -27,7 +24,10 @@ from dsp.patterns import (
     jump_matrix,
     lfsr_symbols,
 )
-from dsp.rng import ZIG_F, ZIG_X, fill_normals, next_u64, seed_state
+from accbench.dsp.rng import ZIG_F, ZIG_X, fill_normals, next_u64, seed_state
+from numba import njit, prange
+
+from accbench.errors import InputError
 
 CHUNK = 16384
 

@@ -13,23 +13,28 @@ Ports come out in scikit-rf's se2gmm order: 1 = P end A, 2 = N end A, 3 = P end 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from numbers import Real
+from typing import Any, TypeVar
 
 import numpy as np
 import skrf as rf
-from scipy.constants import c as C0
-
-from accbench.errors import InputError
-from dsp.carbon import CarbonHypothesis, check_carbon, effective_roughness_m, shell_tan_delta_increment
-from dsp.conductor import (
+from accbench.dsp.carbon import CarbonHypothesis, check_carbon, effective_roughness_m, shell_tan_delta_increment
+from accbench.dsp.conductor import (
     ROUGHNESS_MODELS,
     awg_diameter_m,
     copper_conductivity,
     roughness_factor,
     round_wire_internal_impedance,
 )
-from dsp.dielectric import complex_permittivity, dielectric_constants
-from dsp.tline import line_s2p
+from accbench.dsp.dielectric import complex_permittivity, dielectric_constants
+from accbench.dsp.tline import line_s2p
+from scipy.constants import c as C0
+
+from accbench.errors import FieldError, InputError
+
+T = TypeVar("T")
 
 SE_ORDER_LABEL = "1-3,2-4"
 """Thru paths of the synthesized 4-port (scikit-rf se2gmm order)."""
@@ -60,37 +65,108 @@ class TwinaxSpec:
 
     def __post_init__(self) -> None:
         if not 0 < self.length_m <= 100:
-            raise InputError(f"length {self.length_m} m is out of range; use 0 < length <= 100 m")
+            raise FieldError(f"length {self.length_m} m is out of range; use 0 < length <= 100 m", "length_m")
         if self.diameter_m is None and self.awg is None:
-            raise InputError("give the wire as --awg or --diameter-mm")
+            raise FieldError("give the wire as awg or diameter_m", "awg", "diameter_m")
         if self.diameter_m is not None and not 20e-6 <= self.diameter_m <= 5e-3:
-            raise InputError(f"diameter {self.diameter_m * 1e3:g} mm is out of range; use 0.02..5 mm")
+            raise FieldError(f"diameter {self.diameter_m * 1e3:g} mm is out of range; use 0.02..5 mm", "diameter_m")
         if self.roughness_model not in ROUGHNESS_MODELS:
-            raise InputError(f"unknown roughness model {self.roughness_model!r}; "
-                             f"use one of {', '.join(ROUGHNESS_MODELS)}")
+            raise FieldError(f"unknown roughness model {self.roughness_model!r}; "
+                             f"use one of {', '.join(ROUGHNESS_MODELS)}", "roughness_model")
         if not 20 <= self.diff_impedance_ohm <= 300:
-            raise InputError(f"pair impedance {self.diff_impedance_ohm} ohm is out of range; use 20..300")
+            raise FieldError(f"pair impedance {self.diff_impedance_ohm} ohm is out of range; use 20..300",
+                             "diff_impedance_ohm")
         if not 5 <= self.common_impedance_ohm <= 150:
-            raise InputError(f"common-mode impedance {self.common_impedance_ohm} ohm is out of range")
-        if self.f_step_hz <= 0 or self.f_max_hz <= self.f_step_hz:
-            raise InputError("frequency grid: need 0 < step < f_max")
+            raise FieldError(f"common-mode impedance {self.common_impedance_ohm} ohm is out of range; use 5..150",
+                             "common_impedance_ohm")
+        if not (0 < self.f_step_hz < self.f_max_hz):
+            raise FieldError("frequency grid: need 0 < step < f_max", "f_step_hz", "f_max_hz")
         if self.f_max_hz / self.f_step_hz > 200_000:
-            raise InputError("frequency grid has more than 200000 points; use a coarser step")
-        if abs(self.skew_s_per_m) > 1e-9:
-            raise InputError(f"skew {self.skew_s_per_m * 1e12:g} ps/m is not plausible; use |skew| <= 1000 ps/m")
-        check_carbon(self.carbon_mg_m2)
+            raise FieldError("frequency grid has more than 200000 points; use a coarser step", "f_step_hz")
+        if not abs(self.skew_s_per_m) <= 1e-9:
+            raise FieldError(f"skew {self.skew_s_per_m * 1e12:g} ps/m is not plausible; use |skew| <= 1000 ps/m",
+                             "skew_s_per_m")
+        try:
+            check_carbon(self.carbon_mg_m2)
+        except InputError as exc:
+            raise FieldError(str(exc), "carbon_mg_m2") from exc
 
     @property
     def wire_diameter_m(self) -> float:
+        """Bare conductor diameter: ``diameter_m``, or the gauge table's value for ``awg``."""
         return self.diameter_m if self.diameter_m is not None else awg_diameter_m(self.awg)
 
     def with_length(self, length_m: float) -> TwinaxSpec:
+        """The same wire at another length (reach searches scale the cable this way)."""
         return replace(self, length_m=length_m)
 
     def to_dict(self) -> dict:
+        """Every parameter plus the resulting wire diameter, for JSON output and file headers."""
         out = asdict(self)
         out["wire_diameter_m"] = self.wire_diameter_m
         return out
+
+
+def spec_from_wire(*, length_m: float = 3.0, awg: float | None = None, diameter_m: float | None = None,
+                   copper_grade: str = "Cu-ETP", temper: str = "annealed",
+                   conductivity_iacs_percent: float | None = None, roughness_rq_m: float = 0.0,
+                   roughness_model: str = "hammerstad", dielectric: str = "foamed-pe", eps_r: float | None = None,
+                   tan_delta: float | None = None, diff_impedance_ohm: float = 100.0,
+                   common_impedance_ohm: float = 30.0, skew_s_per_m: float = 0.0, carbon_mg_m2: float = 0.0,
+                   carbon_model: str = "roughening", carbon_threshold_mg_m2: float = 50.0,
+                   f_max_hz: float = 60e9, f_step_hz: float = 10e6) -> TwinaxSpec:
+    """The one way from a wire description (SI units) to a checked ``TwinaxSpec``, so every front end agrees.
+
+    Exactly one of ``awg`` and ``diameter_m`` sets the wire. Every value is checked here, materials
+    included (which ``TwinaxSpec`` alone leaves to the first computation); a bad one raises
+    ``FieldError`` (an ``InputError``) whose ``fields`` are the names of these parameters.
+    """
+    values = {"length_m": length_m, "awg": awg, "diameter_m": diameter_m,
+              "conductivity_iacs_percent": conductivity_iacs_percent, "roughness_rq_m": roughness_rq_m,
+              "eps_r": eps_r, "tan_delta": tan_delta, "diff_impedance_ohm": diff_impedance_ohm,
+              "common_impedance_ohm": common_impedance_ohm, "skew_s_per_m": skew_s_per_m,
+              "carbon_mg_m2": carbon_mg_m2, "carbon_threshold_mg_m2": carbon_threshold_mg_m2,
+              "f_max_hz": f_max_hz, "f_step_hz": f_step_hz}
+    for name, value in values.items():
+        if value is not None and not (isinstance(value, Real) and np.isfinite(value)):
+            raise FieldError(f"{name} {value!r} is not a finite number", name)
+    names = {"copper_grade": copper_grade, "temper": temper, "roughness_model": roughness_model,
+             "dielectric": dielectric, "carbon_model": carbon_model}
+    for name, value in names.items():
+        if not isinstance(value, str):
+            raise FieldError(f"{name} {value!r} is not a name", name)
+    if awg is not None and diameter_m is not None:
+        raise FieldError("give the wire as awg or diameter_m, not both", "awg", "diameter_m")
+    if awg is None and diameter_m is None:
+        raise FieldError("give the wire as awg or diameter_m", "awg", "diameter_m")
+    if awg is not None and not -3 <= awg <= 46:
+        raise FieldError(f"AWG {awg:g} is outside the gauge table (-3..46); give diameter_m instead", "awg")
+    if roughness_rq_m < 0:
+        raise FieldError(f"roughness Rq {roughness_rq_m:g} m is negative; give Rq >= 0", "roughness_rq_m")
+    if carbon_threshold_mg_m2 < 0:
+        raise FieldError(f"carbon threshold {carbon_threshold_mg_m2:g} mg/m^2 must be >= 0",
+                         "carbon_threshold_mg_m2")
+    _in_terms_of("copper_grade", copper_conductivity, copper_grade)  # the annealed temper exists for every grade
+    _in_terms_of("temper", copper_conductivity, copper_grade, temper)
+    if conductivity_iacs_percent is not None:
+        _in_terms_of("conductivity_iacs_percent", copper_conductivity, iacs_percent=conductivity_iacs_percent)
+    _in_terms_of("dielectric", dielectric_constants, dielectric)
+    _in_terms_of("eps_r", dielectric_constants, dielectric, eps_r)
+    _in_terms_of("tan_delta", dielectric_constants, dielectric, eps_r, tan_delta)
+    carbon = _in_terms_of("carbon_model", CarbonHypothesis, mechanism=carbon_model,
+                          threshold_mg_m2=carbon_threshold_mg_m2)
+    numbers = {name: None if value is None else float(value) for name, value in values.items()}
+    numbers.pop("carbon_threshold_mg_m2")
+    return TwinaxSpec(**numbers, copper_grade=copper_grade, temper=temper, roughness_model=roughness_model,
+                      dielectric=dielectric, carbon=carbon)
+
+
+def _in_terms_of(field_name: str, check: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call a material check, re-raising its InputError as a FieldError of ``field_name`` (to say which input)."""
+    try:
+        return check(*args, **kwargs)
+    except InputError as exc:
+        raise FieldError(str(exc), field_name) from exc
 
 
 def default_grid_hz(spec: TwinaxSpec) -> np.ndarray:

@@ -4,7 +4,7 @@
 the driver of that model's dialect. Drivers never know whether the instrument is real.
 """
 
-from instruments.base import Identity, Instrument, control, measurement
-from instruments.registry import open_instrument, supported_models
+from accbench.instruments.base import Identity, Instrument, control, measurement
+from accbench.instruments.registry import open_instrument, supported_models
 
 __all__ = ["Identity", "Instrument", "control", "measurement", "open_instrument", "supported_models"]

@@ -204,14 +204,17 @@ class Instrument:
 
         When the link drops and is recovered anywhere inside it, the step runs again from its
         first command (bounded by the reconnect policy): a sweep or gate is repeated, never only
-        its last query. Steps do not nest: an inner step is part of the outer one.
+        its last query. Steps do not nest: an inner step is part of the outer one. A step ends with
+        an error-queue check, so an error its last queries caused is its own, not the next step's.
         """
         if self._step is not None:
             return body()
         for _ in range(self.reconnect.attempts + 1):
             self._step = name
             try:
-                return body()
+                result = body()
+                self.check_errors(name)
+                return result
             except _RestartStep as restart:
                 last = restart
                 self._record("!", f"link recovered during '{name}': the step starts again")
@@ -262,6 +265,12 @@ class Instrument:
     def capability(self):
         """This model's entry in the capability table (``accbench.capabilities``), or None when unknown."""
         return capability_for(self.KIND, self.identity.model)
+
+    def prepare(self) -> None:
+        """Read or set up, once per session, what later steps rely on (called by ``open_instrument``).
+
+        So a measurement sends the same messages whatever was measured before it on this session.
+        """
 
     @property
     def identity(self) -> Identity:

@@ -24,10 +24,11 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from accbench.instruments.base import Instrument, MeasurementInfo, in_range
+from accbench.instruments.confidence import ber_upper_bound
+
 from accbench.capabilities import GRAY_PATTERNS, PATTERN_ORDERS
 from accbench.errors import InputError, InstrumentError, InstrumentTimeout
-from instruments.base import Instrument, MeasurementInfo, in_range
-from instruments.confidence import ber_upper_bound
 
 #: pattern name -> PRBS order of its bit stream ("Q" patterns are PAM4, Gray-mapped)
 PATTERNS = PATTERN_ORDERS
@@ -265,11 +266,19 @@ class KeysightM8040A(Bert):
         self.set_coding(s.gray)
         self.set_pattern(s.pattern, s.pattern_file)
 
-    def _gate(self, s: BerSettings) -> dict:
+    def prepare(self) -> None:
+        """Create the error-ratio measurement at open (the M8070 keeps it until deleted or reset)."""
+        self._ensure_measurement()
+
+    def _ensure_measurement(self) -> None:
         name = self.measurement_name
         catalog = self.ask(":PLUG:ERAT:CAT?")
         if name not in catalog.replace('"', "").replace("'", "").split(","):
             self.configure(f":PLUG:ERAT:NEW '{name}'", key="erat new")
+
+    def _gate(self, s: BerSettings) -> dict:
+        name = self.measurement_name
+        self._ensure_measurement()
         self.configure(f":PLUG:ERAT:ACQ:ALOC '{name}','{self.analyzer}'", key="erat loc")
         self.configure(f":PLUG:ERAT:ACQ:AEND '{name}',FDUR", key="erat end")
         self.configure(f":PLUG:ERAT:ACQ:DUR '{name}',FTIM", key="erat dur")

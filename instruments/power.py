@@ -17,10 +17,10 @@ import re
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from accbench.instruments.base import Instrument, in_range
 
 from accbench.capabilities import POWER_MODULES, PowerModule
 from accbench.errors import InputError, InstrumentError
-from instruments.base import Instrument, in_range
 
 OC_BIT = 2  # STAT:QUES:COND bit 1: over-current protection tripped
 
@@ -73,6 +73,11 @@ class KeysightN6705C(Instrument):
         if channel not in (1, 2, 3, 4):
             raise InputError(f"channel {channel}: the N6705C has channels 1..4")
         return channel
+
+    def prepare(self) -> None:
+        """Read the module of every channel once, at open."""
+        for channel in (1, 2, 3, 4):
+            self.module(channel)
 
     def module(self, channel: int) -> str:
         """The model of the module in ``channel`` (read once from the mainframe)."""

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 
+from accbench.instruments.base import Identity, Instrument
+
 from accbench.errors import ConnectionLost, InputError, InstrumentError, InstrumentTimeout
-from instruments.base import Identity, Instrument
 
 
 def _drivers() -> list[type[Instrument]]:
-    from instruments.bert import AnritsuMP1900A, KeysightM8040A
-    from instruments.power import KeysightN6705C
-    from instruments.vna import KeysightPna, RsZna
+    from accbench.instruments.bert import AnritsuMP1900A, KeysightM8040A
+    from accbench.instruments.power import KeysightN6705C
+    from accbench.instruments.vna import KeysightPna, RsZna
 
     return [KeysightPna, RsZna, KeysightM8040A, AnritsuMP1900A, KeysightN6705C]
 
@@ -90,8 +91,10 @@ def open_instrument(resource: str, backend: str = "", dialect: str | None = None
             raise InputError(f"{identity.model} ({cls.DIALECT}) takes no locations; drop them")
         extra["locations"] = locations
     try:
-        return cls(handle, identity, opener=lambda: open_resource(resource, backend), log=log, timeout_s=timeout_s,
+        inst = cls(handle, identity, opener=lambda: open_resource(resource, backend), log=log, timeout_s=timeout_s,
                    **extra)
+        inst.prepare()
+        return inst
     except InputError:
         probe.close()
         raise

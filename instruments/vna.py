@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 import skrf as rf
+from accbench.instruments.base import Instrument, MeasurementInfo, control, in_range
 
 from accbench.errors import InputError, InstrumentError
-from instruments.base import Instrument, MeasurementInfo, control, in_range
 
 PARAMS = [(i, j) for i in range(1, 5) for j in range(1, 5)]
 

@@ -1,6 +1,6 @@
 """pyvisa backend ``@accsim``: the accbench simulated bench (see ``sim_instruments.visa``)."""
 
-from sim_instruments.visa import AccbenchSimLibrary
+from accbench.sim.visa import AccbenchSimLibrary
 
 WRAPPER_CLASS = AccbenchSimLibrary
 

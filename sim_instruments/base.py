@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sim_instruments.scpi import ScpiEngine, ScpiError
+from accbench.sim.scpi import ScpiEngine, ScpiError
 
 YAML_PATH = Path(__file__).with_name("bench.yaml")
 RESOURCE_PREFIX = "TCPIP0::accbench-sim::"
@@ -71,8 +71,9 @@ class SimInstrument:
         return parts[1].strip() if len(parts) > 1 else ""
 
     def _select(self, params: list[str]) -> None:
+        from accbench.sim.scpi import number, unquote
+
         from accbench.errors import InputError
-        from sim_instruments.scpi import number, unquote
 
         try:
             lane = int(number(params[1])) if len(params) > 1 else 1

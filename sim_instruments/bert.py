@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import time
 
+from accbench.sim.base import SimInstrument
+from accbench.sim.scpi import ScpiError, choice, number, split_params, unquote
+
 from accbench.capabilities import BERTS
-from sim_instruments.base import SimInstrument
-from sim_instruments.scpi import ScpiError, choice, number, split_params, unquote
 
 M8040 = BERTS["M8040A"]
 MP1900 = BERTS["MP1900A"]

@@ -33,9 +33,9 @@ def device_for(name: str, bench) -> str:
 
 
 def create(device: str, bench):
-    from sim_instruments.bert import SimAnritsuMP1900, SimKeysightM8040
-    from sim_instruments.power import SimKeysightN6705
-    from sim_instruments.vna import SimKeysightE5080B, SimKeysightPna, SimRsZna
+    from accbench.sim.bert import SimAnritsuMP1900, SimKeysightM8040
+    from accbench.sim.power import SimKeysightN6705
+    from accbench.sim.vna import SimKeysightE5080B, SimKeysightPna, SimRsZna
 
     classes = {cls.DEVICE: cls for cls in (SimKeysightPna, SimKeysightE5080B, SimRsZna, SimKeysightM8040,
                                              SimAnritsuMP1900, SimKeysightN6705)}

@@ -15,10 +15,10 @@ otherwise regulates at the limit with the voltage sagging (CC mode).
 from __future__ import annotations
 
 import numpy as np
+from accbench.sim.base import SimInstrument
+from accbench.sim.scpi import ScpiError, boolean, channel_list, number, split_params
 
 from accbench.capabilities import POWER_MODULES
-from sim_instruments.base import SimInstrument
-from sim_instruments.scpi import ScpiError, boolean, channel_list, number, split_params
 
 CHANNELS = (1, 2, 3, 4)
 LOAD_CHANNELS = (1, 2)  # end A and end B of the cable

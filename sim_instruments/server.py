@@ -13,8 +13,8 @@ import socket
 import socketserver
 import threading
 
-from sim_instruments.personalities import device_for
-from sim_instruments.twin import SimBench
+from accbench.sim.personalities import device_for
+from accbench.sim.twin import SimBench
 
 ROLES = ("vna", "bert", "power")
 QUICKACK = getattr(socket, "TCP_QUICKACK", 0)

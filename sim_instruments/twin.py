@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import threading
 import zlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 import numpy as np
+from accbench.dsp.power import PowerModel
+from accbench.dsp.twinax import TwinaxSpec, spec_from_wire
 
-from accbench.errors import InputError
-from dsp.carbon import CarbonHypothesis
-from dsp.power import PowerModel
-from dsp.twinax import TwinaxSpec
+from accbench.errors import FieldError, InputError
 
 SYNC_LOSS_BER = 1e-2  # above this the error detector cannot hold pattern lock
 
@@ -60,23 +59,23 @@ def parse_dut(text: str) -> SimDut:
             values[key] = _DUT_KEYS[key](raw.strip())
         except ValueError as exc:
             raise InputError(f"--dut {key}={raw!r} is not a number") from exc
-    spec = TwinaxSpec()
-    changes: dict = {}
-    for key, target in (("awg", "awg"), ("length_m", "length_m"), ("carbon_mg_m2", "carbon_mg_m2"),
-                        ("roughness_rq_m", "roughness_rq_m"), ("temper", "temper")):
+    wire: dict = {"awg": values.get("awg", TwinaxSpec().awg)}
+    for key in ("length_m", "carbon_mg_m2", "roughness_rq_m", "temper", "carbon_model"):
         if key in values:
-            changes[target] = values[key]
+            wire[key] = values[key]
     if "grade" in values or "copper_grade" in values:
-        changes["copper_grade"] = values.get("grade", values.get("copper_grade"))
+        wire["copper_grade"] = values.get("grade", values.get("copper_grade"))
     if "roughness_um" in values:
-        changes["roughness_rq_m"] = values["roughness_um"] * 1e-6
+        wire["roughness_rq_m"] = values["roughness_um"] * 1e-6
     if "diameter_mm" in values:
-        changes["diameter_m"], changes["awg"] = values["diameter_mm"] * 1e-3, None
+        wire["diameter_m"], wire["awg"] = values["diameter_mm"] * 1e-3, None
     if "skew_ps_per_m" in values:
-        changes["skew_s_per_m"] = values["skew_ps_per_m"] * 1e-12
-    if "carbon_model" in values:
-        changes["carbon"] = CarbonHypothesis(mechanism=values["carbon_model"])
-    return SimDut(values.get("serial", "SIM-0001"), replace(spec, **changes),
+        wire["skew_s_per_m"] = values["skew_ps_per_m"] * 1e-12
+    try:
+        spec = spec_from_wire(**wire)
+    except FieldError as exc:
+        raise InputError(f"--dut: {exc}") from exc
+    return SimDut(values.get("serial", "SIM-0001"), spec,
                   extra_power_w=values.get("extra_power_w", 0.0), wire_lot=values.get("lot", ""),
                   noise_factor=values.get("noise_factor", 1.0))
 
@@ -84,9 +83,9 @@ def parse_dut(text: str) -> SimDut:
 @lru_cache(maxsize=256)
 def _link(spec: TwinaxSpec, power: PowerModel, baud: float, noise_factor: float = 1.0) -> tuple[float, float]:
     """(BER, cable watts) of the twin's link at ``baud``: statistical model, EQ optimised."""
-    from dsp.channel import TwinaxChannel
-    from dsp.link import simulate_link
-    from dsp.linkconfig import LinkConfig
+    from accbench.dsp.channel import TwinaxChannel
+    from accbench.dsp.link import simulate_link
+    from accbench.dsp.linkconfig import LinkConfig
 
     cfg = LinkConfig(baud=baud)
     result = simulate_link(TwinaxChannel(spec), cfg, power=power, with_eye_width=False)
@@ -101,7 +100,7 @@ def _link(spec: TwinaxSpec, power: PowerModel, baud: float, noise_factor: float 
 
 @lru_cache(maxsize=64)
 def _network_s(spec: TwinaxSpec, freq_key: tuple) -> np.ndarray:
-    from dsp.twinax import twinax_network
+    from accbench.dsp.twinax import twinax_network
 
     start, stop, points = freq_key
     return twinax_network(spec, np.linspace(start, stop, points)).s
@@ -122,8 +121,8 @@ class SimBench:
         5: "MU196040B"}, "n6705": ("N6781A", "N6762A", "Not Present", "Not Present")}``);
         ``left_over``: state a previous user left (``{"vna.trigger": "MAN"}``); ``time_scale``: real
         seconds per simulated second of a BER gate (0: gates end at once)."""
-        from sim_instruments.faults import FaultPlan
-        from sim_instruments.personalities import model_for
+        from accbench.sim.faults import FaultPlan
+        from accbench.sim.personalities import model_for
 
         self.duts: dict[str, SimDut] = {}
         for dut in duts or [SimDut()]:
@@ -168,6 +167,7 @@ class SimBench:
             raise InputError(f"cable {serial} has lanes 1..{self.duts[serial].lanes}, not {lane}")
         self.selected, self.lane = serial, lane
         self._draws = {}
+        self.faults.connect(serial, lane)
 
     def random(self, stream: str) -> np.random.Generator:
         """A random stream for one draw, keyed by the seed, the connected cable and lane, the stream
@@ -228,7 +228,7 @@ class SimBench:
 
     def instrument(self, role_model: str):
         """The simulated instrument behind a resource (created once, so settings survive reconnects)."""
-        from sim_instruments.personalities import create
+        from accbench.sim.personalities import create
 
         with self.lock:
             if role_model not in self.instruments:
@@ -239,21 +239,3 @@ class SimBench:
         return {"selected": self.selected, "lane": self.lane, "duts": [d.to_dict() for d in self.duts.values()],
                 "seed": self.seed, "baud": self.baud, "models": dict(self.models),
                 "faults": [asdict(f) for f in self.faults.faults]}
-
-
-_current: SimBench | None = None
-
-
-def current_bench() -> SimBench:
-    """The in-process simulated bench (a single default cable until one is set)."""
-    global _current
-    if _current is None:
-        _current = SimBench()
-    return _current
-
-
-def set_bench(bench: SimBench | None) -> SimBench | None:
-    """Install ``bench`` as the in-process simulated bench; returns the previous one."""
-    global _current
-    previous, _current = _current, bench
-    return previous

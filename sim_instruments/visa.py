@@ -5,7 +5,9 @@ instruments' identities, dialogues and terminations) and the twin behind each se
 message goes to the instrument's SCPI engine, which falls back to the YAML dialogues for what
 it does not compute. Replies are handed back in chunks of the size pyvisa asks for (pyvisa-sim
 hands out one byte per call, which made a 1.6 MB reply take seconds). Select it with the
-pyvisa backend ``@accsim`` (package ``pyvisa_accsim``) or ``ResourceManager(AccbenchSimLibrary())``.
+pyvisa backend ``@accsim`` (package ``pyvisa_accsim``): ``@accsim`` alone answers from a bench of its
+own (one default cable); ``<name>@accsim`` from the bench a station registered as ``<name>``
+(``accbench.sim.registry``).
 Resources: ``TCPIP0::accbench-sim::vna::INSTR``, ``...::bert::INSTR``, ``...::power::INSTR``
 (dialects chosen by the bench) or a device by name (``vna-zna``, ``bert-mp1900``, ...).
 """
@@ -14,12 +16,12 @@ from __future__ import annotations
 
 import time
 
+from accbench.sim.base import RESOURCE_PREFIX, YAML_PATH, Outcome
+from accbench.sim.personalities import device_for
+from accbench.sim.registry import lookup
+from accbench.sim.twin import SimBench
 from pyvisa import constants, errors, rname
 from pyvisa_sim.highlevel import SimVisaLibrary
-
-from sim_instruments.base import RESOURCE_PREFIX, YAML_PATH, Outcome
-from sim_instruments.personalities import device_for
-from sim_instruments.twin import current_bench
 
 RESOURCES = {role: f"{RESOURCE_PREFIX}{role}::INSTR" for role in ("vna", "bert", "power")}
 
@@ -76,14 +78,20 @@ class AccbenchSimLibrary(SimVisaLibrary):
     def _init(self) -> None:
         from pyvisa_sim import parser
 
-        path = str(YAML_PATH) if self.library_path in ("unset", "") else str(self.library_path)
         self.sessions = {}
-        self.devices = parser.get_devices(path, False)
+        self.devices = parser.get_devices(str(YAML_PATH), False)
         self.twins: dict[int, TwinSession] = {}
+        name = str(self.library_path)
+        self.bench_name = None if name in ("unset", "") else name
+        self.own_bench = SimBench() if self.bench_name is None else None
+
+    def bench(self) -> SimBench:
+        """The bench this library answers from: the registered one it was opened with, else its own."""
+        return self.own_bench if self.bench_name is None else lookup(self.bench_name)
 
     def open(self, session, resource_name: str, access_mode=constants.AccessModes.no_lock,
              open_timeout=constants.VI_TMO_IMMEDIATE):
-        bench = current_bench()
+        bench = self.bench()
         try:
             parsed = rname.parse_resource_name(resource_name)
         except rname.InvalidResourceName:

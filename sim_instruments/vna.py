@@ -23,10 +23,10 @@ averaged); the sweep time grows with points and falls with IF bandwidth.
 from __future__ import annotations
 
 import numpy as np
+from accbench.sim.base import SimInstrument, Stall
+from accbench.sim.scpi import ScpiError, boolean, choice, number, unquote
 
 from accbench.capabilities import capability_for
-from sim_instruments.base import SimInstrument, Stall
-from sim_instruments.scpi import ScpiError, boolean, choice, number, unquote
 
 PARAMS = [f"S{i}{j}" for i in range(1, 5) for j in range(1, 5)]
 F_MIN_HZ, F_MAX_HZ = 10e6, 67e9  # the twin's own band when the model's range is not in the table

@@ -9,10 +9,9 @@ correlations, no Schur complements, no hill-climb: what the fast path must repro
 from __future__ import annotations
 
 import numpy as np
-
-from dsp.com import fom93a, mmse
-from dsp.com import noise as nz
-from dsp.com.evaluate import Setup, candidate_pulses
+from accbench.dsp.com import fom93a, mmse
+from accbench.dsp.com import noise as nz
+from accbench.dsp.com.evaluate import Setup, candidate_pulses
 
 
 def _autocorr_full(x: np.ndarray, lags: int) -> np.ndarray:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import skrf as rf
+from accbench.dsp import AnalysisOptions, analyze, analyze_file, read_touchstone
+from accbench.dsp.crosstalk import IcnParams, icn_v
+from accbench.dsp.figures import fit_il, ild_figures
+from accbench.dsp.masks import load_mask
+from accbench.dsp.twinax import TwinaxSpec, twinax_network
+from accbench.dsp.weighting import power_weight
 from scipy.integrate import quad
 from skrf.calibration.deembedding import IEEEP370_FD_QM
 
 from accbench.errors import BandError, InputError, TouchstoneError
-from dsp import AnalysisOptions, analyze, analyze_file, read_touchstone
-from dsp.crosstalk import IcnParams, icn_v
-from dsp.figures import fit_il, ild_figures
-from dsp.masks import load_mask
-from dsp.twinax import TwinaxSpec, twinax_network
-from dsp.weighting import power_weight
 
 from .conftest import TOUCHSTONE, write_network
 

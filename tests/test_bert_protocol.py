@@ -6,13 +6,13 @@ into BER, SER and the confidence bound."""
 from __future__ import annotations
 
 import pytest
+from accbench.instruments.base import VI_ERROR_TMO, Identity
+from accbench.instruments.bert import AnritsuMP1900A, BerSettings, KeysightM8040A, SyncLossError
+from accbench.instruments.confidence import ber_upper_bound
+from accbench.instruments.registry import driver_for
 from pyvisa.errors import VisaIOError
 
 from accbench.errors import InputError, InstrumentError, InstrumentTimeout
-from instruments.base import VI_ERROR_TMO, Identity
-from instruments.bert import AnritsuMP1900A, BerSettings, KeysightM8040A, SyncLossError
-from instruments.confidence import ber_upper_bound
-from instruments.registry import driver_for
 
 from .scpi_scripted import NO_ERROR, ScriptedResource, configured
 
@@ -52,7 +52,8 @@ def _until(script: list, command: str) -> list:
 
 
 def _gate_end(fetch: str, analyzer: str = "M2.DataIn") -> list:
-    """Start, the run state polled until the plug-in is idle (never *OPC? alone), the counts."""
+    """Start, the run state polled until the plug-in is idle (never *OPC? alone), the counts, the sync state
+    (a completed step then ends with the error-queue check: ``NO_ERROR`` after this)."""
     return [(":PLUG:ERAT:STAR 'accbench'", None), (":PLUG:ERAT:RUN? 'accbench'", "1"),
             (":PLUG:ERAT:RUN? 'accbench'", "0"), NO_ERROR, (":PLUG:ERAT:FETC? 'accbench'", fetch),
             (f":STAT:INST:SLOS? '{analyzer}'", "0")]
@@ -62,7 +63,7 @@ def test_m8040_gated_measurement_exchange_and_counts():
     bits, errors, symbols, symbol_errors = 1_062_500_000_000, 4_250, 531_250_000_000, 3_000
     fetch = (f'("M2.DataIn",1700000000.5,{bits // 2},{bits // 2},{errors // 2},{errors // 2},{symbols},'
              f"{symbol_errors},1,0,1,0,1,0,1,0)")
-    res = m8070([*_m8070_setup(), *_gate_end(fetch)])
+    res = m8070([*_m8070_setup(), *_gate_end(fetch), NO_ERROR])
     result = KeysightM8040A(res, M8040_ID).measure_ber(BerSettings(53.125e9, "PRBS13Q", 10.0))
     assert res.finished()
     assert (result.bits, result.errors, result.symbols, result.symbol_errors) == (bits, errors, symbols, symbol_errors)
@@ -79,7 +80,7 @@ def test_m8040_transparent_mapping_is_none_and_locations_come_from_the_bench():
     """Gray off is NONE (programming guide p. 490), not UNC; the analyzer location is the bench's."""
     fetch = '("M3.DataIn",1700000000.5,25000000000,25000000000,0,0,25000000000,0)'
     res = m8070([*_m8070_setup("1", mapping="NONE", analyzer="M3.DataIn", rate="25000000000", prbs="2^31-1"),
-                 *_gate_end(fetch, "M3.DataIn")])
+                 *_gate_end(fetch, "M3.DataIn"), NO_ERROR])
     bert = KeysightM8040A(res, M8040_ID, locations={"analyzer": "M3.DataIn"})
     result = bert.measure_ber(BerSettings(25e9, "PRBS31", 1.0, gray=False))
     assert res.finished() and result.bits == 50_000_000_000
@@ -87,7 +88,7 @@ def test_m8040_transparent_mapping_is_none_and_locations_come_from_the_bench():
 
 def test_zero_errors_give_the_bound_not_zero():
     fetch = '("M2.DataIn",1700000000.5,53125000000,53125000000,0,0,53125000000,0)'
-    res = m8070([*_m8070_setup("1"), *_gate_end(fetch)])
+    res = m8070([*_m8070_setup("1"), *_gate_end(fetch), NO_ERROR])
     result = KeysightM8040A(res, M8040_ID).measure_ber(BerSettings(53.125e9, "PRBS13Q", 1.0))
     assert result.ber == 0.0 and result.ber_upper == pytest.approx(2.9957 / 1.0625e11, rel=1e-3)
 
@@ -152,7 +153,7 @@ def _mp1900_script() -> list:
             NO_ERROR, (ed + ':CALC:DATA:EAL? "CURRent:EC:TOTal"', '"12"'),
             (ed + ':CALC:DATA:EAL? "CURRent:CC:TOTal"', '"6906250000000"'),
             (ed + ':CALC:DATA:EAL? "CURRent:ER:TOTal"', '"1.7376E-12"'),
-            (ed + ':CALC:DATA:MON? "PSLoss"', '"Not Occur"')]
+            (ed + ':CALC:DATA:MON? "PSLoss"', '"Not Occur"'), NO_ERROR]  # the step's closing error check
 
 
 def test_mp1900_exchange_slots_pam4_type_and_quoted_results():
@@ -178,7 +179,7 @@ def test_mp1900_without_its_slots_is_refused_before_anything_is_sent():
 
 
 def test_mp1900_missing_result_is_an_error():
-    from instruments.bert import _quoted_number
+    from accbench.instruments.bert import _quoted_number
 
     with pytest.raises(InstrumentError, match="no result"):
         _quoted_number('"-------"', "anritsu-mp1900", "ER:TOTal")

@@ -8,8 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-
-from dsp import read_touchstone
+from accbench.dsp import read_touchstone
 
 from .conftest import TOUCHSTONE
 

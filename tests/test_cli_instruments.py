@@ -6,8 +6,7 @@ import json
 
 import numpy as np
 import pytest
-
-from dsp import read_touchstone
+from accbench.dsp import read_touchstone
 
 from .scpi_peer import ScpiPeer
 from .test_cli import assert_cli_error, run

@@ -9,9 +9,8 @@ import subprocess
 import sys
 
 import pytest
-
-from instruments import open_instrument
-from instruments.bert import BerSettings
+from accbench.instruments import open_instrument
+from accbench.instruments.bert import BerSettings
 
 from .test_cli import assert_cli_error, run
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 import skrf as rf
+from accbench.bench.plan import PlanError, parse_plan
 
-from bench.plan import PlanError, parse_plan
-from bench.qualify import run_plan
+from accbench.api import qualify as run_plan
 
 from .conftest import TOUCHSTONE, write_network
 from .test_cli import assert_cli_error, run
@@ -77,11 +77,13 @@ def test_com_and_erl_gates_in_a_qualification(tmp_path):
             "gates": {"com_db_min": 7.0, "erl_db_min": 70.0},
             "lots": [{"id": "L", "carbon_mg_m2": 5.0}], "cables": [{"serial": "A-1", "lot": "L", "length_m": 3.0}]}
     plan = parse_plan(data, source=json.dumps(data))
-    cable = run_plan(plan, tmp_path / "r.h5")["cables"][0]
-    com = cable["rates"][0]["com"]
-    assert com["clause"] == "802.3ck-cr" and com["com_db_min"] == 7.0 and com["erl_db_min"] == 70.0
-    assert 4.0 < com["com_db"] < 7.0  # a 3 m 26 AWG assembly at 53.125 GBd: passes 3 dB, not the 7 dB gate
-    assert cable["verdicts"]["com"] == {"pass": False, "margin_db": pytest.approx(com["com_db"] - 7.0),
-                                        "clause": "802.3ck-cr"}
-    assert not cable["verdicts"]["erl"]["pass"] and not cable["pass"]
-    assert np.isfinite(com["erl_db"])
+    cable = run_plan(plan, tmp_path / "r.h5").cables[0]
+    com = cable.rates[0].com
+    assert com.clause == "802.3ck-cr" and com.com_db_min == 7.0 and com.erl_db_min == 70.0
+    assert 4.0 < com.com_db < 7.0  # a 3 m 26 AWG assembly at 53.125 GBd: passes 3 dB, not the 7 dB gate
+    gate = cable.verdict("com")
+    assert (gate.outcome, gate.value, gate.limit, gate.unit, gate.detail) == (
+        "fail", com.com_db, 7.0, "dB", "802.3ck-cr")
+    assert gate.margin == pytest.approx(com.com_db - 7.0)
+    assert cable.verdict("erl").outcome == "fail" and cable.outcome == "fail"
+    assert np.isfinite(com.erl_db)

@@ -8,18 +8,18 @@ import dataclasses
 import numpy as np
 import pytest
 import skrf as rf
+from accbench.dsp.com import evaluate as ev
+from accbench.dsp.com import floating, mmse, search
+from accbench.dsp.com import pulses as pu
+from accbench.dsp.com.channel import Path, SystemGrid, channel_port_map, differential, terminated_path
+from accbench.dsp.com.compute import com_case
+from accbench.dsp.com.devices import end_cases
+from accbench.dsp.com.erl import erl
+from accbench.dsp.com.params import load_clause
+from accbench.dsp.touchstone import read_touchstone
 from scipy.integrate import quad
 from scipy.stats import norm
 
-from dsp.com import evaluate as ev
-from dsp.com import floating, mmse, search
-from dsp.com import pulses as pu
-from dsp.com.channel import Path, SystemGrid, channel_port_map, differential, terminated_path
-from dsp.com.compute import com_case
-from dsp.com.devices import end_cases
-from dsp.com.erl import erl
-from dsp.com.params import load_clause
-from dsp.touchstone import read_touchstone
 from tests.com_direct import fom_93a_direct, fom_178a_direct
 from tests.conftest import TOUCHSTONE
 
@@ -89,7 +89,7 @@ def test_fast_178a_fom_equals_the_direct_computation(dj_setup, g_dc, g_dc2, taps
 @pytest.mark.parametrize("g_dc, g_dc2, taps", [(-13, -3, {-2: 0.04, -1: -0.2}), (-8, -1, {}),
                                                (-20, -6, {-3: -0.02, 1: -0.1})])
 def test_fast_93a_fom_equals_the_direct_computation(ck_setup, g_dc, g_dc2, taps):
-    fast = __import__("dsp.com.fom93a", fromlist=["fom_93a"]).fom_93a(ck_setup, g_dc, g_dc2, pu.tx_taps(taps))
+    fast = __import__("accbench.dsp.com.fom93a", fromlist=["fom_93a"]).fom_93a(ck_setup, g_dc, g_dc2, pu.tx_taps(taps))
     assert fast.fom_db == pytest.approx(fom_93a_direct(ck_setup, g_dc, g_dc2, pu.tx_taps(taps)), abs=1e-9)
 
 
@@ -209,7 +209,7 @@ def test_erl_of_a_known_reflection(gamma):
 
 
 def test_differential_two_port_is_scikit_rfs_dd_block():
-    from dsp.portmap import to_se2gmm_order
+    from accbench.dsp.portmap import to_se2gmm_order
 
     for name in ("CA_19p75dB_thru.s4p", "P1TX1_P2RX1.s4p"):
         net = read_touchstone(TOUCHSTONE / name)

@@ -8,15 +8,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import skrf as rf
+from accbench.dsp import AnalysisOptions, analyze_file, read_touchstone
+from accbench.dsp.com.figures import NOTCH_DEPTH_DB, cable_figures, icn_settings, ild_settings
+from accbench.dsp.com.params import load_clause
+from accbench.dsp.masks import load_mask
+from accbench.dsp.weighting import default_transition_s
 from scipy.integrate import quad
 from scipy.special import sici
 
 from accbench.errors import InputError
-from dsp import AnalysisOptions, analyze_file, read_touchstone
-from dsp.com.figures import NOTCH_DEPTH_DB, cable_figures, icn_settings, ild_settings
-from dsp.com.params import load_clause
-from dsp.masks import load_mask
-from dsp.weighting import default_transition_s
 
 from .conftest import TOUCHSTONE, sdd21_db
 

@@ -14,14 +14,13 @@ import subprocess
 
 import numpy as np
 import pytest
-
-from dsp.com import evaluate as ev
-from dsp.com import fom93a, margin
-from dsp.com import pulses as pu
-from dsp.com.channel import SystemGrid, channel_port_map, differential, terminated_path
-from dsp.com.devices import end_cases
-from dsp.com.params import load_clause
-from dsp.touchstone import read_touchstone
+from accbench.dsp.com import evaluate as ev
+from accbench.dsp.com import fom93a, margin
+from accbench.dsp.com import pulses as pu
+from accbench.dsp.com.channel import SystemGrid, channel_port_map, differential, terminated_path
+from accbench.dsp.com.devices import end_cases
+from accbench.dsp.com.params import load_clause
+from accbench.dsp.touchstone import read_touchstone
 
 from .conftest import FIXTURES, TOUCHSTONE
 

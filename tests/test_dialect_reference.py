@@ -7,15 +7,16 @@ from __future__ import annotations
 import tomllib
 
 import pytest
+from accbench.instruments import open_instrument
+from accbench.instruments.bert import BerSettings
+from accbench.instruments.reference import DIALECTS_DIR, STATUSES, load_reference, split_units
+from accbench.instruments.registry import dialect_kinds
+from accbench.instruments.vna import SweepSettings
+from accbench.sim.registry import backend_for, register, unregister
+from accbench.sim.twin import SimBench, parse_dut
+from accbench.sim.visa import RESOURCES
 
 from accbench.capabilities import BERTS, VNAS
-from instruments import open_instrument
-from instruments.bert import BerSettings
-from instruments.reference import DIALECTS_DIR, STATUSES, load_reference, split_units
-from instruments.registry import dialect_kinds
-from instruments.vna import SweepSettings
-from sim_instruments.twin import SimBench, parse_dut, set_bench
-from sim_instruments.visa import RESOURCES
 
 FAMILIES = sorted(p.stem for p in DIALECTS_DIR.glob("*.toml") if p.stem != "ieee488")
 
@@ -57,9 +58,9 @@ def _sent(inst) -> list[str]:
     return [unit for e in inst.log if e.direction == ">" for unit in split_units(e.text)]
 
 
-def _exercise(role: str, bench: SimBench) -> tuple[object, list[str]]:
+def _exercise(role: str, bench: SimBench, backend: str) -> tuple[object, list[str]]:
     """Drive one simulated instrument through everything its driver does in accbench."""
-    inst = open_instrument(RESOURCES[role], "@accsim", log=True, timeout_s=2.0,
+    inst = open_instrument(RESOURCES[role], backend, log=True, timeout_s=2.0,
                            locations=bench.bert_locations() if role == "bert" else None)
     if role == "vna":
         inst.measure_sparams(SweepSettings(10e6, 40e9, 51, 1e3))
@@ -80,11 +81,12 @@ def _exercise(role: str, bench: SimBench) -> tuple[object, list[str]]:
 def test_every_command_a_driver_sends_is_documented(role, model):
     kwargs = {"vna_model": model} if role == "vna" else {"bert_model": model} if role == "bert" else {}
     bench = SimBench([parse_dut("serial=D,awg=26,length_m=3")], seed=2, **kwargs)
-    previous = set_bench(bench)
+    name = register(bench)
+    backend = backend_for(name)
     try:
-        inst, sent = _exercise(role, bench)
+        inst, sent = _exercise(role, bench, backend)
     finally:
-        set_bench(previous)
+        unregister(name)
     reference = load_reference(inst.DIALECT)
     problems = [f"{cmd}: {v.problem}" for cmd in sent if not (v := reference.check(cmd, inst.identity.model)).ok]
     assert not problems, "\n".join(problems)

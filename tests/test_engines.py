@@ -5,17 +5,16 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
+from accbench.dsp.channel import TwinaxChannel
+from accbench.dsp.link import simulate_link
+from accbench.dsp.linkconfig import LinkConfig
+from accbench.dsp.patterns import get_pattern
+from accbench.dsp.rng import normals
+from accbench.dsp.statistical import stat_ber
+from accbench.dsp.tdsim import oversampled_waveform, simulate_ber
+from accbench.dsp.twinax import TwinaxSpec
 from scipy.signal import oaconvolve
 from scipy.special import erfc
-
-from dsp.channel import TwinaxChannel
-from dsp.link import simulate_link
-from dsp.linkconfig import LinkConfig
-from dsp.patterns import get_pattern
-from dsp.rng import normals
-from dsp.statistical import stat_ber
-from dsp.tdsim import oversampled_waveform, simulate_ber
-from dsp.twinax import TwinaxSpec
 
 
 def analytic_ser(sigma: float, d: float = 1 / 3) -> float:
@@ -107,9 +106,8 @@ def test_oversampled_waveform_equals_oaconvolve():
 
 
 def test_oversampled_engine_analytic_ideal_and_jitter():
+    from accbench.dsp.tdsim import simulate_ber_oversampled
     from scipy.stats import norm
-
-    from dsp.tdsim import simulate_ber_oversampled
 
     spu = 32
     rect = np.zeros(spu * 8)

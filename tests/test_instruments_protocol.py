@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from accbench.instruments.base import VI_ERROR_CONN_LOST, VI_ERROR_TMO, Identity, Instrument
+from accbench.instruments.power import KeysightN6705C, OverCurrentError
+from accbench.instruments.registry import driver_for
+from accbench.instruments.vna import PARAMS, KeysightPna, RsZna, SweepSettings
 from pyvisa.errors import VisaIOError
 
 from accbench.errors import ConnectionLost, InputError, InstrumentError, InstrumentTimeout
-from instruments.base import VI_ERROR_CONN_LOST, VI_ERROR_TMO, Identity, Instrument
-from instruments.power import KeysightN6705C, OverCurrentError
-from instruments.registry import driver_for
-from instruments.vna import PARAMS, KeysightPna, RsZna, SweepSettings
 
 from .scpi_scripted import NO_ERROR, ScriptedResource, block, configured
 
@@ -56,7 +56,7 @@ def test_timeout_names_the_operation_and_connection_loss_is_typed():
 
 def _pna_script(points: int, freq: np.ndarray, sparams: np.ndarray, averages: int = 1) -> list:
     """KHELP's sequence: settings, internal trigger, measurements, format, single (or group) sweep,
-    stimulus from CALC:MEAS1:X? (all models), data per measurement."""
+    stimulus from CALC:MEAS1:X? (all models), data per measurement, the step's closing error check."""
     script = []
     script += configured(f"SENS1:FREQ:STAR {freq[0]:.12g}")
     script += configured(f"SENS1:FREQ:STOP {freq[-1]:.12g}")
@@ -84,6 +84,7 @@ def _pna_script(points: int, freq: np.ndarray, sparams: np.ndarray, averages: in
         inter[0::2] = sparams[:, i - 1, j - 1].real
         inter[1::2] = sparams[:, i - 1, j - 1].imag
         script.append((f"CALC1:MEAS{n}:DATA:SDATA?", block(inter)))
+    script.append(NO_ERROR)
     return script
 
 
@@ -180,6 +181,7 @@ def test_zna_sweep_exchange():
                ("CALC1:DATA:STIM?", block(freq))]
     for k, (i, j) in enumerate(PARAMS):
         script += [(f"CALC1:PAR:SEL 'Trc{i}{j}'", None), ("CALC1:DATA? SDAT", block(np.full(2 * points, k)))]
+    script.append(NO_ERROR)  # the step's closing error check
     res = ScriptedResource(script, family="rs-zna", model="ZNA43-4Port")
     result = RsZna(res, ZNA_ID).measure_sparams(SweepSettings(freq[0], freq[-1], points, 100, -10.0, 4))
     assert res.finished()
@@ -200,7 +202,8 @@ def test_n6705_current_limit_follows_each_channels_module():
     script += configured("CURR:PROT:STAT ON,(@2)")
     script += configured("OUTP ON,(@1)") + configured("OUTP ON,(@2)")
     script += [("MEAS:VOLT? (@1)", "+3.29900E+00"), ("MEAS:CURR? (@1)", "+6.00000E-01"), ("STAT:QUES:COND? (@1)", "0"),
-               ("MEAS:VOLT? (@2)", "+3.30100E+00"), ("MEAS:CURR? (@2)", "+5.00000E-01"), ("STAT:QUES:COND? (@2)", "0")]
+               ("MEAS:VOLT? (@2)", "+3.30100E+00"), ("MEAS:CURR? (@2)", "+5.00000E-01"), ("STAT:QUES:COND? (@2)", "0"),
+               NO_ERROR]  # the reading step's closing error check
     res = ScriptedResource(script, family="keysight-n6705", model="N6705C")
     supply = KeysightN6705C(res, N6705_ID)
     supply.power_up([1, 2], 3.3)
@@ -244,7 +247,7 @@ def test_base_instrument_identity_query():
 def test_ber_confidence_bounds_against_closed_forms():
     import math
 
-    from instruments.confidence import ber_upper_bound, bits_needed
+    from accbench.instruments.confidence import ber_upper_bound, bits_needed
 
     assert ber_upper_bound(0, 1e12) == pytest.approx(-math.log(0.05) / 1e12, rel=1e-9)  # 2.996 / N
     assert bits_needed(1e-12) == pytest.approx(2.995732e12, rel=1e-6)

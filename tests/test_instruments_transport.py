@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from accbench.instruments import open_instrument
+from accbench.instruments.power import KeysightN6705C
+from accbench.instruments.vna import PARAMS, SweepSettings
 
 from accbench.errors import ConnectionLost, InstrumentError
-from instruments import open_instrument
-from instruments.power import KeysightN6705C
-from instruments.vna import PARAMS, SweepSettings
 
 from .scpi_peer import ScpiPeer
 from .scpi_scripted import block
@@ -62,15 +62,15 @@ def test_power_analyzer_over_pyvisa_py_socket():
 
 def test_dropped_connection_is_recovered_and_settings_reapplied():
     fake = FakeN6705()
-    with ScpiPeer(fake, drop_after=9) as peer:
-        supply = open_instrument(peer.resource, backend="@py", timeout_s=1.0)
+    with ScpiPeer(fake, drop_after=12) as peer:
+        supply = open_instrument(peer.resource, backend="@py", timeout_s=1.0)  # *IDN? + SYST:CHAN:MOD? (@1)..(@4)
         supply.reconnect = type(supply.reconnect)(attempts=2, pause_s=0.05)
-        supply.set_voltage(1, 5.0)  # *IDN? + SYST:CHAN:MOD? + SOUR:VOLT + SYST:ERR? = 4 commands
+        supply.set_voltage(1, 5.0)  # + SOUR:VOLT + SYST:ERR? = 7 commands
         supply.set_current_limit(1, 1.0)  # an N6762A: SOUR:CURR is its limit
-        supply.output(1, True)  # 8 commands so far; the 9th (MEAS) is dropped
+        supply.output(1, True)  # 11 commands so far; the 12th (MEAS) is dropped
         assert supply.measure_voltage(1) == pytest.approx(5.0)
         supply.close()
-    after_drop = peer.received[9:]
+    after_drop = peer.received[12:]
     assert after_drop[:3] == ["SOUR:VOLT 5,(@1)", "SOUR:CURR 1,(@1)", "OUTP ON,(@1)"]
 
 

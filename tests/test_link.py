@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from accbench.dsp import read_touchstone
+from accbench.dsp.channel import IdealChannel, MeasuredChannel, TwinaxChannel
+from accbench.dsp.ffe import ffe_taps
+from accbench.dsp.filters import bessel_thomson, butterworth4, ctle, pcb_trace
+from accbench.dsp.link import LinkModel, simulate_link
+from accbench.dsp.linkconfig import LinkConfig
+from accbench.dsp.power import PowerModel, cable_power, power_gate
+from accbench.dsp.pulse import PRE_WINDOW_UI, pulse_from_response, pulse_grid, sample_cursors
+from accbench.dsp.reach import find_reach
+from accbench.dsp.twinax import TwinaxSpec, differential_loss_db, twinax_network
 
 from accbench.errors import InputError
-from dsp import read_touchstone
-from dsp.channel import IdealChannel, MeasuredChannel, TwinaxChannel
-from dsp.ffe import ffe_taps
-from dsp.filters import bessel_thomson, butterworth4, ctle, pcb_trace
-from dsp.link import LinkModel, simulate_link
-from dsp.linkconfig import LinkConfig
-from dsp.power import PowerModel, cable_power, power_gate
-from dsp.pulse import PRE_WINDOW_UI, pulse_from_response, pulse_grid, sample_cursors
-from dsp.reach import find_reach
-from dsp.twinax import TwinaxSpec, differential_loss_db, twinax_network
 
 from .conftest import TOUCHSTONE
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from accbench.errors import InputError
-from dsp.patterns import (
+from accbench.dsp.patterns import (
     PRBS_SEED_STATE,
     PRBS_TAPS,
     chunk_states,
@@ -15,6 +13,8 @@ from dsp.patterns import (
     lfsr_symbols,
     pattern_symbols,
 )
+
+from accbench.errors import InputError
 
 
 def reference_bits(order: int, n_bits: int) -> list[int]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import skrf as rf
+from accbench.dsp import AnalysisOptions, analyze, analyze_file, read_touchstone
+from accbench.dsp.portmap import parse_port_map_comment, parse_thru, resolve_port_map
 from skrf.media import DefinedGammaZ0
 
 from accbench.errors import BandError, InputError, TouchstoneError
-from dsp import AnalysisOptions, analyze, analyze_file, read_touchstone
-from dsp.portmap import parse_port_map_comment, parse_thru, resolve_port_map
 
 from .conftest import TOUCHSTONE, sdd21_db, write_network
 

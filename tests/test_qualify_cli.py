@@ -12,8 +12,7 @@ import sys
 import h5py
 import numpy as np
 import pytest
-
-from bench.record import read_run
+from accbench.bench.record import read_run
 
 from .test_cli import run
 from .test_qualify import PLAN
@@ -48,9 +47,13 @@ def _wait_for_recorded(proc: subprocess.Popen, count: int) -> None:
 
 def _cables(path) -> tuple[list[dict], dict]:
     run = read_run(path)
-    figures = [{k: v for k, v in c.items() if k not in ("timing_s", "notes")} for c in run["cables"]]
+    figures = [{k: v for k, v in c.to_dict().items() if k not in ("timing_s", "notes")} for c in run.cables]
     with h5py.File(path, "r") as f:
-        arrays = {s: {name: g[name][()] for name in g} for s, g in f["cables"].items()}
+        arrays = {}
+        for serial, group in f["cables"].items():
+            arrays[serial] = {}
+            group.visititems(lambda name, obj, out=arrays[serial]: out.__setitem__(name, obj[()])
+                             if isinstance(obj, h5py.Dataset) else None)
     return figures, arrays
 
 
@@ -66,7 +69,7 @@ def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_record(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     cut = read_run(killed)
-    assert cut["status"] == "running" and 2 <= len(cut["cables"]) < 6  # every finished cable readable
+    assert cut.status == "running" and 2 <= len(cut.cables) < 6  # every finished cable readable
     resumed = run("qualify", str(plan), "-o", str(killed), "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert "done earlier" in resumed.stderr
@@ -78,8 +81,8 @@ def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_record(tmp_path):
         for name, values in datasets.items():
             np.testing.assert_array_equal(arrays[serial][name], values)
     after = read_run(killed)
-    assert after["status"] == "complete" and any("resumed after status running" in e[1] for e in after["events"])
-    assert after["summary"] == read_run(tmp_path / "whole.h5")["summary"]
+    assert after.status == "complete" and any("resumed after status running" in e[1] for e in after.events)
+    assert after.summary == read_run(tmp_path / "whole.h5").summary
 
 
 @pytest.mark.slow
@@ -95,12 +98,12 @@ def test_ctrl_c_finishes_the_write_and_marks_the_run_interrupted(tmp_path):
     assert err.strip().splitlines()[-1].startswith("accbench: interrupted;") and "--resume" in err
     assert "Traceback" not in err
     record = read_run(out)
-    assert record["status"] == "interrupted" and len(record["cables"]) >= 1
+    assert record.status == "interrupted" and len(record.cables) >= 1
     shown = run("show", str(out), "--json")
     assert json.loads(shown.stdout)["status"] == "interrupted"
     finished = run("qualify", str(plan), "-o", str(out), "--resume")
-    assert finished.returncode == 0 and read_run(out)["status"] == "complete"
-    assert len(read_run(out)["cables"]) == 6
+    assert finished.returncode == 0 and read_run(out).status == "complete"
+    assert len(read_run(out).cables) == 6
 
 
 @pytest.mark.slow
@@ -113,7 +116,8 @@ def test_qualify_json_show_and_report(tmp_path):
     data = json.loads(proc.stdout)
     assert {"cables", "lots", "carbon_limit_mg_m2", "outliers", "model_fit", "status"} <= data.keys()
     for cable in data["cables"]:
-        assert {"serial", "wire_lot", "il_db", "reach_m", "power_w", "pass", "verdicts", "ber"} <= cable.keys()
+        assert {"serial", "wire_lot", "il_db", "reach_m", "power_w", "outcome", "verdicts", "ber"} <= cable.keys()
+        assert all({"value", "limit", "unit", "margin", "outcome"} <= v.keys() for v in cable["verdicts"].values())
     for lot in data["lots"]:
         assert {"id", "carbon_mg_m2", "pass_rate"} <= lot.keys()
     assert 50 < data["carbon_limit_mg_m2"] < 160 and data["outliers"] == ["ACC-0007", "ACC-0008"]
@@ -131,28 +135,29 @@ def test_qualify_json_show_and_report(tmp_path):
 def test_pytest_plugin_runs_a_qualification_written_as_tests(pytester):
     pytester.makepyfile("""
         import pytest
-        from instruments.bert import BerSettings
-        from instruments.vna import SweepSettings
-        from dsp import AnalysisOptions, analyze
+        from accbench.instruments.bert import BerSettings
+        from accbench.instruments.vna import SweepSettings
+        from accbench.dsp import AnalysisOptions, analyze
 
-        @pytest.mark.cables
-        def test_loss_and_ber(dut, vna, bert, power):
-            net = vna.measure_sparams(SweepSettings(10e6, 60e9, 1201)).network
+        @pytest.mark.accbench_cables
+        def test_loss_and_ber(accbench_dut, accbench_vna, accbench_bert, accbench_power):
+            net = accbench_vna.measure_sparams(SweepSettings(10e6, 60e9, 1201)).network
             il = analyze(net, AnalysisOptions(baud=106.25e9)).il_db
-            ber = bert.measure_ber(BerSettings(53.125e9, gate_s=0.05))
-            dut.record(sparameters=net, il_db=il, ber_upper_95=ber.ber_upper)
-            assert il < 25, f"{dut.serial} from lot {dut.lot.id}"
+            ber = accbench_bert.measure_ber(BerSettings(53.125e9, gate_s=0.05))
+            accbench_dut.record(sparameters=net, il_db=il, ber_upper_95=ber.ber_upper)
+            assert il < 25, f"{accbench_dut.serial} from lot {accbench_dut.lot.id}"
     """)
     record = pytester.path / "run.h5"
-    result = pytester.runpytest_subprocess("--plan", str(PLAN), "--accbench-record", str(record), "-q")
+    result = pytester.runpytest_subprocess("-p", "accbench.pytest_plugin", "--accbench-plan", str(PLAN),
+                                           "--accbench-record", str(record), "-q")
     result.assert_outcomes(passed=6, failed=2)  # the 160 mg/m^2 lot's two cables
     run_record = read_run(record)
-    assert run_record["status"] == "complete" and len(run_record["cables"]) == 8
-    failed = {c["serial"] for c in run_record["cables"] if not c["pass"]}
+    assert run_record.status == "complete" and len(run_record.cables) == 8
+    failed = {c.serial for c in run_record.cables if not c.passed}
     assert failed == {"ACC-0005", "ACC-0006"}
     with h5py.File(record, "r") as f:
         assert f["cables"]["ACC-0001"]["s"].shape == (1201, 4, 4)
-    assert run_record["cables"][0]["il_db"] < 25
+    assert run_record.cables[0].extra["il_db"] < 25 and run_record.cables[0].source == "pytest"
     report = run("report", str(record), "-o", str(pytester.path / "report"))
     assert report.returncode == 0, report.stderr
     assert (pytester.path / "report" / "il_W-1003.png").is_file()
@@ -162,10 +167,23 @@ def test_pytest_plugin_asks_for_a_plan(pytester):
     pytester.makepyfile("""
         import pytest
 
-        @pytest.mark.cables
-        def test_x(dut):
+        @pytest.mark.accbench_cables
+        def test_x(accbench_dut):
             pass
     """)
-    result = pytester.runpytest_subprocess("-q")
+    result = pytester.runpytest_subprocess("-p", "accbench.pytest_plugin", "-q")
     assert result.ret != 0
-    result.stdout.fnmatch_lines(["*give the qualification plan with --plan*"])
+    result.stdout.fnmatch_lines(["*give the qualification plan with --accbench-plan*"])
+
+
+def test_installing_accbench_changes_no_other_pytest_session(pytester):
+    """Without -p the plugin is not loaded: no accbench options, fixtures or markers leak into a project."""
+    pytester.makepyfile("""
+        def test_x(request):
+            assert "accbench_dut" not in request.fixturenames
+            assert request.config.pluginmanager.get_plugin("accbench.pytest_plugin") is None
+    """)
+    result = pytester.runpytest_subprocess("-q", "--plan", "x")
+    result.stderr.fnmatch_lines(["*unrecognized arguments: --plan*"])
+    result = pytester.runpytest_subprocess("-q")
+    result.assert_outcomes(passed=1)

@@ -2,9 +2,8 @@
 
 import numpy as np
 import pytest
-
-from dsp import read_touchstone
-from dsp.quality import max_singular_value, recommended_step_hz
+from accbench.dsp import read_touchstone
+from accbench.dsp.quality import max_singular_value, recommended_step_hz
 
 from .conftest import TOUCHSTONE
 

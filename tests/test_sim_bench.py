@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from dsp import analyze, analyze_file
-from dsp.twinax import twinax_network
-from instruments import open_instrument
-from instruments.bert import BerSettings
-from instruments.vna import SweepSettings
-from sim_instruments.server import SimServer
-from sim_instruments.twin import SimBench, SimDut, parse_dut, set_bench
-from sim_instruments.visa import RESOURCES
+from accbench.dsp import analyze, analyze_file
+from accbench.dsp.twinax import twinax_network
+from accbench.instruments import open_instrument
+from accbench.instruments.bert import BerSettings
+from accbench.instruments.vna import SweepSettings
+from accbench.sim.registry import backend_for, register, unregister
+from accbench.sim.server import SimServer
+from accbench.sim.twin import SimBench, SimDut, parse_dut
+from accbench.sim.visa import RESOURCES
 
 LOSSY = parse_dut("serial=LOSSY,awg=26,length_m=5,carbon_mg_m2=160")  # model BER ~7e-5 at 53.125 GBd
 GOOD = parse_dut("serial=GOOD,awg=26,length_m=3,carbon_mg_m2=10")
@@ -24,9 +24,9 @@ def way_in(request):
     """(bench, resources by role, pyvisa backend) for each way in."""
     bench = SimBench([GOOD, LOSSY], seed=5)
     if request.param == "in-process":
-        previous = set_bench(bench)
-        yield bench, RESOURCES, "@accsim"
-        set_bench(previous)
+        name = register(bench)
+        yield bench, RESOURCES, backend_for(name)
+        unregister(name)
     else:
         with SimServer(bench, base_port=0) as server:
             yield bench, server.resources(), "@py"
@@ -47,9 +47,10 @@ def test_vna_il_at_nyquist_matches_the_model(way_in, tmp_path):
 
 def test_trace_noise_shrinks_with_if_bandwidth():
     bench = SimBench([GOOD], seed=2)
-    previous = set_bench(bench)
+    name = register(bench)
+    backend = backend_for(name)
     try:
-        vna = open_instrument(RESOURCES["vna"], "@accsim")
+        vna = open_instrument(RESOURCES["vna"], backend)
         exact = bench.sparameters(10e6, 50e9, 401)
         spread = []
         for ifbw in (1e4, 1e2):
@@ -59,7 +60,7 @@ def test_trace_noise_shrinks_with_if_bandwidth():
         assert 10 ** (-85 / 20) < spread[0] < 10 ** (-65 / 20)
         assert float(vna.sweep_time_s) > 0.1  # 401 points at 100 Hz: grows with points, falls with IFBW
     finally:
-        set_bench(previous)
+        unregister(name)
 
 
 def test_bert_long_gate_agrees_with_the_link_model(way_in):
@@ -89,12 +90,13 @@ def test_power_analyzer_agrees_with_the_power_model(way_in):
 
 def test_same_driver_same_answers_on_both_ways_in():
     results = []
-    previous = set_bench(SimBench([GOOD], seed=9))
+    name = register(SimBench([GOOD], seed=9))
+    backend = backend_for(name)
     try:
-        vna = open_instrument(RESOURCES["vna"], "@accsim")
+        vna = open_instrument(RESOURCES["vna"], backend)
         results.append(vna.measure_sparams(SweepSettings(10e6, 40e9, 201, 1e3)).network.s)
     finally:
-        set_bench(previous)
+        unregister(name)
     with SimServer(SimBench([GOOD], seed=9), base_port=0) as server:
         vna = open_instrument(server.resource("vna"), "@py")
         results.append(vna.measure_sparams(SweepSettings(10e6, 40e9, 201, 1e3)).network.s)
@@ -103,28 +105,30 @@ def test_same_driver_same_answers_on_both_ways_in():
 
 def test_alternative_dialects_are_selectable():
     bench = SimBench([GOOD], seed=1, vna_dialect="rs-zna", bert_dialect="anritsu-mp1900")
-    previous = set_bench(bench)
+    name = register(bench)
+    backend = backend_for(name)
     try:
-        vna = open_instrument(RESOURCES["vna"], "@accsim")
+        vna = open_instrument(RESOURCES["vna"], backend)
         assert vna.DIALECT == "rs-zna"
         net = vna.measure_sparams(SweepSettings(10e6, 40e9, 101, 1e3)).network
         np.testing.assert_allclose(net.s, bench.sparameters(10e6, 40e9, 101), atol=1e-3)
-        bert = open_instrument(RESOURCES["bert"], "@accsim", locations=bench.bert_locations())
+        bert = open_instrument(RESOURCES["bert"], backend, locations=bench.bert_locations())
         assert bert.DIALECT == "anritsu-mp1900"
         result = bert.measure_ber(BerSettings(53.125e9, "PRBS31Q", 2.0))
         assert result.bits == 212_500_000_000 and result.symbol_errors is None
     finally:
-        set_bench(previous)
+        unregister(name)
 
 
 def test_closed_eye_loses_sync():
-    from instruments.bert import SyncLossError
+    from accbench.instruments.bert import SyncLossError
 
     bench = SimBench([SimDut("LONG", GOOD.spec.with_length(12.0))], seed=1)
-    previous = set_bench(bench)
+    name = register(bench)
+    backend = backend_for(name)
     try:
-        bert = open_instrument(RESOURCES["bert"], "@accsim")
+        bert = open_instrument(RESOURCES["bert"], backend)
         with pytest.raises(SyncLossError, match="auto-alignment ended FAILED"):
             bert.measure_ber(BerSettings(53.125e9, "PRBS13Q", 1.0, sync_timeout_s=0.2))
     finally:
-        set_bench(previous)
+        unregister(name)

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from accbench.instruments import open_instrument
+from accbench.instruments.base import ReconnectPolicy
+from accbench.instruments.bert import BerSettings, SyncLossError
+from accbench.instruments.power import OverCurrentError
+from accbench.instruments.vna import SweepSettings
+from accbench.sim.faults import FaultPlan, parse_faults
+from accbench.sim.registry import backend_for, register, unregister
+from accbench.sim.server import SimServer
+from accbench.sim.twin import SimBench, parse_dut
+from accbench.sim.visa import RESOURCES
 
 from accbench.errors import InputError, InstrumentError, InstrumentTimeout
-from instruments import open_instrument
-from instruments.base import ReconnectPolicy
-from instruments.bert import BerSettings, SyncLossError
-from instruments.power import OverCurrentError
-from instruments.vna import SweepSettings
-from sim_instruments.faults import FaultPlan, parse_faults
-from sim_instruments.server import SimServer
-from sim_instruments.twin import SimBench, parse_dut, set_bench
-from sim_instruments.visa import RESOURCES
 
 DUT = parse_dut("serial=F1,awg=26,length_m=3")
 SWEEP = SweepSettings(10e6, 40e9, 201, 1e3)
@@ -31,8 +32,8 @@ class Way:
 
     def __enter__(self):
         if self.kind == "in-process":
-            self.previous = set_bench(self.bench)
-            self.resources, self.backend = RESOURCES, "@accsim"
+            self.name = register(self.bench)
+            self.resources, self.backend = RESOURCES, backend_for(self.name)
         else:
             self.server = SimServer(self.bench, base_port=0).start()
             self.resources, self.backend = self.server.resources(), "@py"
@@ -45,7 +46,7 @@ class Way:
         if self.server:
             self.server.stop()
         else:
-            set_bench(self.previous)
+            unregister(self.name)
 
 
 WAYS = ["in-process", "socket"]

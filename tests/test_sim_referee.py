@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from accbench.instruments import open_instrument
+from accbench.instruments.bert import BerSettings
+from accbench.instruments.vna import SweepSettings
+from accbench.sim.faults import FaultPlan
+from accbench.sim.registry import backend_for, register, unregister
+from accbench.sim.server import SimServer
+from accbench.sim.twin import SimBench, parse_dut
+from accbench.sim.visa import RESOURCES
 
 from accbench.errors import InputError, InstrumentError
-from instruments import open_instrument
-from instruments.bert import BerSettings
-from instruments.vna import SweepSettings
-from sim_instruments.faults import FaultPlan
-from sim_instruments.server import SimServer
-from sim_instruments.twin import SimBench, parse_dut, set_bench
-from sim_instruments.visa import RESOURCES
 
 DUT = parse_dut("serial=R1,awg=26,length_m=3")
 OTHER = parse_dut("serial=R2,awg=30,length_m=5")
@@ -76,16 +77,17 @@ def test_the_twin_accepts_the_documented_forms():
 
 @pytest.fixture
 def embedded():
-    """Install a simulated bench in-process for the duration of a test."""
+    """Register simulated benches in-process for a test; ``embedded.backend`` opens the last one."""
     installed = []
 
     def install(bench: SimBench) -> SimBench:
-        installed.append(set_bench(bench))
+        installed.append(register(bench))
+        install.backend = backend_for(installed[-1])
         return bench
 
     yield install
-    for previous in installed:
-        set_bench(previous)
+    for name in installed:
+        unregister(name)
 
 
 @pytest.mark.parametrize(("left", "role"), [("MAN", "vna"), ("EXT", "vna")])
@@ -93,7 +95,7 @@ def test_a_vna_left_on_manual_or_external_trigger_still_sweeps(embedded, left, r
     """Left on MANual the old driver read unswept zeros, on EXTernal it timed out; TRIG:SOUR IMM mends both."""
     for model in ("N5247B", "ZNA67"):
         bench = embedded(SimBench([DUT], seed=3, vna_model=model, left_over={"vna.trigger": left}))
-        vna = open_instrument(RESOURCES[role], "@accsim", timeout_s=1.0)
+        vna = open_instrument(RESOURCES[role], embedded.backend, timeout_s=1.0)
         net = vna.measure_sparams(SweepSettings(10e6, 40e9, 101, 1e3)).network
         np.testing.assert_allclose(net.s, bench.sparameters(10e6, 40e9, 101), atol=1e-3)
 
@@ -101,7 +103,7 @@ def test_a_vna_left_on_manual_or_external_trigger_still_sweeps(embedded, left, r
 def test_averages_of_the_previous_cable_are_cleared(embedded):
     """A running average carries earlier sweeps (the previous cable) until SENS:AVER:CLE restarts it."""
     bench = embedded(SimBench([DUT, OTHER], seed=3))
-    vna = open_instrument(RESOURCES["vna"], "@accsim")
+    vna = open_instrument(RESOURCES["vna"], embedded.backend)
     settings = SweepSettings(10e6, 40e9, 101, 1e3, averages=4)
     vna.measure_sparams(settings)
     bench.select("R2")
@@ -116,7 +118,7 @@ def test_a_reboot_during_the_data_reads_repeats_the_sweep(embedded, kind):
     bench = SimBench([DUT], seed=3, faults=FaultPlan("vna.reboot@61", 3))
     if kind == "in-process":
         embedded(bench)
-        vna = open_instrument(RESOURCES["vna"], "@accsim", timeout_s=1.0, log=True)
+        vna = open_instrument(RESOURCES["vna"], embedded.backend, timeout_s=1.0, log=True)
         net = vna.measure_sparams(SweepSettings(10e6, 40e9, 101, 1e3)).network
     else:
         with SimServer(bench, base_port=0) as server:
@@ -132,7 +134,7 @@ def test_gates_that_take_their_time_give_full_counts(embedded):
     """The ERATio gate runs after STARt (*OPC? does not wait for it): polling the run state gives the
     whole gate's counts where *OPC? alone fetched partial ones."""
     embedded(SimBench([DUT], seed=3, time_scale=0.2))
-    bert = open_instrument(RESOURCES["bert"], "@accsim", log=True)
+    bert = open_instrument(RESOURCES["bert"], embedded.backend, log=True)
     result = bert.measure_ber(BerSettings(53.125e9, "PRBS13Q", 0.5))
     assert result.bits == 53_125_000_000
     polls = [e for e in bert.log if e.text.startswith(":PLUG:ERAT:RUN?")]
@@ -146,8 +148,8 @@ def test_the_analyzer_location_comes_from_the_bench(embedded):
     layout = {"m8040": {"M1": "M8045A", "M3": "M8046A"}}
     bench = embedded(SimBench([DUT], seed=3, layout=layout))
     with pytest.raises(InstrumentError, match=r"-224.*'M2.DataIn' is not a"):
-        open_instrument(RESOURCES["bert"], "@accsim").measure_ber(BerSettings(53.125e9, "PRBS13Q", 0.1))
-    bert = open_instrument(RESOURCES["bert"], "@accsim", locations=bench.bert_locations())
+        open_instrument(RESOURCES["bert"], embedded.backend).measure_ber(BerSettings(53.125e9, "PRBS13Q", 0.1))
+    bert = open_instrument(RESOURCES["bert"], embedded.backend, locations=bench.bert_locations())
     assert bert.locations["analyzer"] == "M3.DataIn"
     assert bert.measure_ber(BerSettings(53.125e9, "PRBS13Q", 0.1)).bits == 10_625_000_000
 
@@ -156,11 +158,11 @@ def test_mp1900_slots_come_from_the_bench(embedded):
     layout = {"mp1900": {3: "MU196020A", 6: "MU196040B"}}
     bench = embedded(SimBench([DUT], seed=3, bert_model="MP1900A", layout=layout))
     with pytest.raises(InputError, match="PPG slot is not known"):
-        open_instrument(RESOURCES["bert"], "@accsim").measure_ber(BerSettings(53.125e9, "PRBS13Q", 1.0))
-    wrong = open_instrument(RESOURCES["bert"], "@accsim", locations={"ppg_module": 1, "ed_module": 2})
+        open_instrument(RESOURCES["bert"], embedded.backend).measure_ber(BerSettings(53.125e9, "PRBS13Q", 1.0))
+    wrong = open_instrument(RESOURCES["bert"], embedded.backend, locations={"ppg_module": 1, "ed_module": 2})
     with pytest.raises(InstrumentError, match=r"-113.*no MU196020A in slot 1"):
         wrong.measure_ber(BerSettings(53.125e9, "PRBS13Q", 1.0))
-    right = open_instrument(RESOURCES["bert"], "@accsim", locations=bench.bert_locations())
+    right = open_instrument(RESOURCES["bert"], embedded.backend, locations=bench.bert_locations())
     assert right.measure_ber(BerSettings(53.125e9, "PRBS13Q", 1.0)).bits == 106_250_000_000
 
 

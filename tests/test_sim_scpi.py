@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from accbench.sim.scpi import ScpiEngine, channel_list, compile_header, number, split_params
+from accbench.sim.twin import SimBench
 from pyvisa import util
-
-from sim_instruments.scpi import ScpiEngine, channel_list, compile_header, number, split_params
-from sim_instruments.twin import SimBench
 
 
 @pytest.fixture

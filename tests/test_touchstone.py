@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import skrf as rf
+from accbench.dsp.touchstone import normalise_option_line, read_touchstone, select_ports
 
 from accbench.errors import TouchstoneError
-from dsp.touchstone import normalise_option_line, read_touchstone, select_ports
 
 from .conftest import TOUCHSTONE
 

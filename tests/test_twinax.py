@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.constants import mu_0
-from skrf.calibration.deembedding import IEEEP370_FD_QM
-
-from accbench.errors import InputError
-from dsp.carbon import CarbonHypothesis, conductor_film_delta_il_db, film_thickness_m
-from dsp.conductor import (
+from accbench.dsp.carbon import CarbonHypothesis, conductor_film_delta_il_db, film_thickness_m
+from accbench.dsp.conductor import (
     awg_diameter_m,
     copper_conductivity,
     groiss_factor,
@@ -18,7 +14,11 @@ from dsp.conductor import (
     round_wire_internal_impedance,
     skin_depth_m,
 )
-from dsp.twinax import TwinaxSpec, default_grid_hz, differential_loss_db, proximity_factor, twinax_network
+from accbench.dsp.twinax import TwinaxSpec, default_grid_hz, differential_loss_db, proximity_factor, twinax_network
+from scipy.constants import mu_0
+from skrf.calibration.deembedding import IEEEP370_FD_QM
+
+from accbench.errors import InputError
 
 SIGMA = copper_conductivity("Cu-ETP", "annealed")
 

@@ -5,7 +5,7 @@ against one clause's parameter table (``tables/*.toml``, one file per clause, ev
 source) and returns COM, ERL and the chosen equalisation with the clause's cable-assembly limits.
 """
 
-from dsp.com.compute import ComCase, ComResult, compute_com
-from dsp.com.params import ClauseParams, clause_names, load_clause
+from accbench.dsp.com.compute import ComCase, ComResult, compute_com
+from accbench.dsp.com.params import ClauseParams, clause_names, load_clause
 
 __all__ = ["ClauseParams", "ComCase", "ComResult", "clause_names", "compute_com", "load_clause"]

@@ -15,12 +15,12 @@ from functools import cached_property
 
 import numpy as np
 import skrf as rf
+from accbench.dsp.com import twoport as tp
+from accbench.dsp.com.devices import EndCase, receiver, transmitter
+from accbench.dsp.com.params import ClauseParams
+from accbench.dsp.portmap import PortMap, resolve_port_map
 
 from accbench.errors import BandError, InputError
-from dsp.com import twoport as tp
-from dsp.com.devices import EndCase, receiver, transmitter
-from dsp.com.params import ClauseParams
-from dsp.portmap import PortMap, resolve_port_map
 
 IR_TRUNCATION = 1e-3
 BUTTERWORTH4 = (3.414214, 2.613126)

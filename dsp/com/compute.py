@@ -13,23 +13,23 @@ from pathlib import Path
 
 import numpy as np
 import skrf as rf
-
-from accbench.errors import InputError
-from dsp.com import evaluate as ev
-from dsp.com import fom93a, margin, search
-from dsp.com import pulses as pu
-from dsp.com.channel import (
+from accbench.dsp.com import evaluate as ev
+from accbench.dsp.com import fom93a, margin, search
+from accbench.dsp.com import pulses as pu
+from accbench.dsp.com.channel import (
     SystemGrid,
     channel_port_map,
     check_band,
     differential,
     terminated_path,
 )
-from dsp.com.devices import end_cases
-from dsp.com.erl import erl
-from dsp.com.figures import cable_figures
-from dsp.com.params import ClauseParams, load_clause
-from dsp.touchstone import read_touchstone
+from accbench.dsp.com.devices import end_cases
+from accbench.dsp.com.erl import erl
+from accbench.dsp.com.figures import cable_figures
+from accbench.dsp.com.params import ClauseParams, load_clause
+from accbench.dsp.touchstone import read_touchstone
+
+from accbench.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from accbench.dsp.com import twoport as tp
+from accbench.dsp.com.params import ClauseParams, LineModel
 
 from accbench.errors import InputError
-from dsp.com import twoport as tp
-from dsp.com.params import ClauseParams, LineModel
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import skrf as rf
-
-from dsp.com.channel import differential, interpolate_transfer, rx_filter
-from dsp.com.params import ClauseParams
+from accbench.dsp.com.channel import differential, interpolate_transfer, rx_filter
+from accbench.dsp.com.params import ClauseParams
 
 DELAY_NS = 0.5
 TRUNCATION = 1e-5

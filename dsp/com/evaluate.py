@@ -16,15 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from accbench.dsp.com import floating, mmse
+from accbench.dsp.com import noise as nz
+from accbench.dsp.com import pulses as pu
+from accbench.dsp.com.channel import Path, SystemGrid
+from accbench.dsp.com.devices import EndCase
+from accbench.dsp.com.folded import FoldedPath, slope_basis
+from accbench.dsp.com.params import ClauseParams
 from scipy.linalg import toeplitz
-
-from dsp.com import floating, mmse
-from dsp.com import noise as nz
-from dsp.com import pulses as pu
-from dsp.com.channel import Path, SystemGrid
-from dsp.com.devices import EndCase
-from dsp.com.folded import FoldedPath, slope_basis
-from dsp.com.params import ClauseParams
 
 NO_TX_FFE = pu.tx_taps({})
 

@@ -28,14 +28,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import skrf as rf
+from accbench.dsp.com.channel import channel_port_map, differential
+from accbench.dsp.com.params import ClauseParams
+from accbench.dsp.crosstalk import IcnParams, icn_v
+from accbench.dsp.figures import IlFit, db, fit_il, ild_figures, loss_at
+from accbench.dsp.portmap import PortMap
+from accbench.dsp.quality import usable_band
 
 from accbench.errors import BandError, InputError
-from dsp.com.channel import channel_port_map, differential
-from dsp.com.params import ClauseParams
-from dsp.crosstalk import IcnParams, icn_v
-from dsp.figures import IlFit, db, fit_il, ild_figures, loss_at
-from dsp.portmap import PortMap
-from dsp.quality import usable_band
 
 # A regular cable's ILD stays within a few dB (2.7 dB peak for the 802.3ck reference cable over
 # 0.05-40 GHz); 15 dB below the fitted IL is a resonance notch that the fit cannot follow.

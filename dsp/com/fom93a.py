@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from dsp.com import pulses as pu
-from dsp.com.evaluate import NO_TX_FFE, Setup
+from accbench.dsp.com import pulses as pu
+from accbench.dsp.com.evaluate import NO_TX_FFE, Setup
 
 PEAK_WINDOW_UI = 20
 CROSSING_SHARE = 0.01

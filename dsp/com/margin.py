@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from accbench.dsp.com import noise as nz
+from accbench.dsp.com.evaluate import Fom, Setup, candidate_pulses
 from scipy.signal import fftconvolve
-
-from dsp.com import noise as nz
-from dsp.com.evaluate import Fom, Setup, candidate_pulses
 
 PMF_BIN_V = 1e-5  # largest PMF bin (MATLAB COM's default PDF bin size)
 FILTER_SHARE = 1e-3  # pulse samples below this share of A_s are dropped (93A.1.7.1, note 2)
@@ -140,7 +139,7 @@ MLSD_LAGS = 256
 
 def _mlsd_delta(s: Setup, f: Fom, w_ctle, p_rest, ystep, var_g, a_s, a_ni, b, rx, h_isi, htn, vic, aggs) -> float:
     """The MLSD's advantage over the DFE (178A-49..56) from the noise and residual ISI at the FFE output."""
-    from dsp.com import mlsd
+    from accbench.dsp.com import mlsd
 
     p, m = s.p, s.spu
     var_x = s.var_x
@@ -198,7 +197,7 @@ def _a_ni(y: np.ndarray, total: np.ndarray, der_0: float) -> float:
 
 def com_93a(s: Setup, f) -> Margin:
     """COM of the 93A candidate ``f`` (from ``fom93a.fom_93a``): the DFE limits of its FOM reused (93A.1.7)."""
-    from dsp.com.fom93a import cancel
+    from accbench.dsp.com.fom93a import cancel
 
     p, m = s.p, s.spu
     w_ctle, h, _htn, aggs = candidate_pulses(s, f.g_dc_db, f.g_dc2_db, f.taps)

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.fft as sfft
+from accbench.dsp.com.channel import SystemGrid
+from accbench.dsp.com.params import ClauseParams
 from numba import njit
-
-from dsp.com.channel import SystemGrid
-from dsp.com.params import ClauseParams
 
 
 def signal_variance(levels: int) -> float:

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.fft as sfft
-
-from dsp.com.channel import Path, SystemGrid, rx_filter, tx_edge
-from dsp.com.params import ClauseParams
+from accbench.dsp.com.channel import Path, SystemGrid, rx_filter, tx_edge
+from accbench.dsp.com.params import ClauseParams
 
 TX_TAPS = (-3, -2, -1, 0, 1, 2, 3)  # c(-3) .. c(3); tap n delays by n + 3 UI, as 93A-21 with three pre-cursors
 SUPPORT = 1e-10  # window edges: where every basis pulse is below this share of the largest

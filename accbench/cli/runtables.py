@@ -6,50 +6,59 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from accbench.bench.results import CableResult, RunResult
 
-def _com_cells(cable: dict, clauses: list[str]) -> list[str]:
+_STYLE = {"pass": "[green]PASS[/]", "marginal": "[yellow]MARGINAL[/]", "fail": "[red]FAIL[/]"}
+
+
+def _com_cells(cable: CableResult, clauses: list[str]) -> list[str]:
     """COM per clause and the worst ERL of a cable, '-' where not computed."""
     if not clauses:
         return []
-    coms = {r["com"]["clause"]: r["com"] for r in cable.get("rates", []) if r.get("com")}
-    cells = [f"{coms[c]['com_db']:.2f}" if c in coms else "-" for c in clauses]
-    erls = [v["erl_db"] for v in coms.values() if v.get("erl_db") is not None]
+    coms = {r.com.clause: r.com for r in cable.rates if r.com is not None}
+    cells = [f"{coms[c].com_db:.2f}" if c in coms else "-" for c in clauses]
+    erls = [v.erl_db for v in coms.values() if v.erl_db is not None]
     return [*cells, f"{min(erls):.1f}" if erls else "-"]
 
 
-def print_run(run: dict, console: Console | None = None) -> None:
+def _gate_notes(cable: CableResult, outliers: set[str]) -> str:
+    """The gates a cable did not pass (marginal ones marked), and the outlier flag."""
+    notes = [v.name.removeprefix("il_") + ("?" if v.outcome == "marginal" else "") for v in cable.verdicts
+             if v.outcome != "pass"]
+    if cable.serial in outliers:
+        notes.append("[yellow]outlier[/]")
+    return ", ".join(notes) or "-"
+
+
+def print_run(run: RunResult, console: Console | None = None) -> None:
     """Verdict table, lot table and the carbon and model-fit lines of a run."""
     if console is None:
         console = Console()
         if not console.is_terminal:  # logs and pipes: wide enough for the whole table
             console = Console(width=120)
-    summary = run.get("summary") or {}
+    summary = run.summary or {}
     model = summary.get("model_vs_measurement") or {}
     outliers = set(model.get("outliers", []))
-    rates = run["plan"]["rates_gbd"]
-    title = f"{run['name']}: {run['status']} ({len(run['cables'])} of {len(run['plan']['cables'])} cables)"
+    rates = run.plan["rates_gbd"]
+    title = f"{run.name}: {run.status} ({len(run.cables)} of {len(run.plan['cables'])} cables)"
     table = Table(box=box.SIMPLE_HEAD, title=title)
-    clauses = run["plan"].get("com_clauses", [])
+    clauses = run.plan.get("com_clauses", [])
     com_cols = [f"COM {c.split('-')[0].removeprefix('802.3')}" for c in clauses] + (["ERL"] if clauses else [])
     for name in ("serial", "lot", "carbon", *[f"IL {r:.0f}G" for r in rates], *com_cols, "reach", "watts",
-                 "failed", "verdict"):
-        table.add_column(name, justify="left" if name in ("serial", "lot", "failed") else "right", no_wrap=True)
-    for c in run["cables"]:
-        verdicts = c.get("verdicts") or {}
-        il = c.get("il_db") if isinstance(c.get("il_db"), dict) else {}
+                 "not passed", "verdict"):
+        table.add_column(name, justify="left" if name in ("serial", "lot", "not passed") else "right", no_wrap=True)
+    for c in run.cables:
+        il = c.il_db
         ils = [f"{il[f'{r:g}']:.2f}" if f"{r:g}" in il else "-" for r in rates]
-        failed = [name.removeprefix("il_") for name, v in verdicts.items() if v is not None and not v["pass"]]
-        failed += [f"test {i + 1}" for i, o in enumerate(c.get("tests", [])) if o != "passed"]
-        if c["serial"] in outliers:
-            failed.append("[yellow]outlier[/]")
-        verdict = "[red]ERROR[/]" if c.get("instrument_error") else ("[green]PASS[/]" if c["pass"] else "[red]FAIL[/]")
-        reach, watts = c.get("reach_m"), c.get("power_w")
-        table.add_row(c["serial"], c["wire_lot"], f"{c['carbon_mg_m2']:g}", *ils, *_com_cells(c, clauses),
+        verdict = "[red]ERROR[/]" if c.instrument_error else _STYLE[c.outcome]
+        reach, watts = c.reach_m, c.power_w
+        table.add_row(c.serial, c.wire_lot, f"{c.carbon_mg_m2:g}", *ils, *_com_cells(c, clauses),
                       "-" if reach is None else f"{reach:.2f}", "-" if watts is None else f"{watts:.2f}",
-                      ", ".join(failed) or "-", verdict)
+                      _gate_notes(c, outliers), verdict)
     console.print(table)
     console.print("IL at each Nyquist in dB, reach in m at the top rate, carbon in mg/m^2"
-                  + ("; IEEE COM and ERL (worst clause) in dB of the passive assembly" if clauses else ""))
+                  + ("; IEEE COM and ERL (worst clause) in dB of the passive assembly" if clauses else "")
+                  + "; '?' marks a marginal gate (within its resolution of the limit)")
     if not summary:
         return
     lots = Table(box=box.SIMPLE_HEAD, title="wire lots")
@@ -62,7 +71,7 @@ def print_run(run: dict, console: Console | None = None) -> None:
                        for r in rates],
                      "-" if lot["reach_m"] is None else f"{lot['reach_m']:.2f}")
     console.print(lots)
-    gates = run["plan"]["gates"]
+    gates = run.plan["gates"]
     for key, length in (("carbon_limit_mg_m2", gates["reach_m"]), ("carbon_limit_stretch_mg_m2", gates["stretch_m"])):
         limit = summary.get(key)
         console.print(f"carbon limit for a {length:g} m reach: "

@@ -6,16 +6,19 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from accbench.bench.events import CableRecorded, CableSkipped, FaultRecovered, StepStarted
 
-def steps_per_cable(rates: int, lanes: int) -> int:
+
+def steps_per_cable(plan, lanes: int) -> int:
     """Progress steps of one cable: sweep, analysis, link model and reach per rate, BERT per lane and
-    rate, power, record."""
-    return 2 + 2 * rates + lanes * rates + 2
+    measured rate, COM per clause, power, record."""
+    rates, measured = len(plan.rates_gbd), len(plan.measured_rates_gbd)
+    return 2 + 2 * rates + lanes * measured + len(plan.com_clauses) + 2
 
 
 class RunProgress:
-    """Progress fed by ``run_plan``'s ``progress(serial, step)`` calls: live bars on a terminal, one
-    line per finished cable in a log (stderr not a terminal), nothing when disabled."""
+    """Progress fed by ``run_plan``'s typed events: live bars on a terminal, one line per finished
+    cable in a log (stderr not a terminal), nothing when disabled."""
 
     def __init__(self, plan, enabled: bool = True):
         self.plan = plan
@@ -36,12 +39,17 @@ class RunProgress:
     def __exit__(self, *exc) -> None:
         self._bar.stop()
 
-    def update(self, serial: str, step: str) -> None:
+    def update(self, event) -> None:
+        serial, step = event.serial, event.text()
         if serial != self._current:
             self._current = serial
-            total = steps_per_cable(len(self.plan.rates_gbd), self.lanes.get(serial, 1))
+            total = steps_per_cable(self.plan, self.lanes.get(serial, 1))
             self._bar.reset(self._steps, total=total, description=f"{serial}")
-        if step.startswith("recorded") or step == "done earlier":
+        if isinstance(event, FaultRecovered):
+            if self.lines:
+                click.echo(f"{serial}: {step}", err=True)
+            return
+        if isinstance(event, CableRecorded | CableSkipped):
             self._finished += 1
             if self.lines:
                 click.echo(f"[{self._finished}/{len(self.plan.cables)}] {serial}: {step}", err=True)
@@ -49,7 +57,8 @@ class RunProgress:
                              description=f"{serial}: {step}"[:34])
             self._bar.advance(self._cables)
             return
-        self._bar.update(self._steps, advance=1, description=f"{serial}: {step}"[:34])
+        if isinstance(event, StepStarted):
+            self._bar.update(self._steps, advance=1, description=f"{serial}: {step}"[:34])
 
     def confirm(self, serial: str, lane: int) -> None:
         """Ask the operator to connect a cable lane (the live display pauses meanwhile)."""

@@ -1,0 +1,73 @@
+"""Commands of a qualification run: ``qualify`` (run a plan), ``show`` (summarise a record), ``report`` (HTML)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from accbench.errors import InputError, RunInterrupted
+
+
+@click.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Run record (HDF5).")
+@click.option("--bench", "bench_file", type=click.Path(dir_okay=False), default=None,
+              help="Bench file (TOML) naming the real instruments; without it the simulated bench is used.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run in OUTPUT, skipping finished cables.")
+@click.option("--force", is_flag=True, help="Overwrite an existing run record in OUTPUT (by default it is refused).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the verdicts and lot summary.")
+def qualify(plan_file, output, bench_file, resume, force, as_json) -> None:
+    """Qualify the plan's cables: sweep, link model, BER per lane, power, gates, HDF5 record, lot summary."""
+    from accbench.api import qualify as run_qualification
+    from accbench.bench.benchfile import load_bench
+    from accbench.bench.plan import load_plan
+    from accbench.bench.summary import qualify_json
+    from accbench.cli.progress import RunProgress
+    from accbench.cli.runtables import print_run
+
+    if resume and force:
+        raise InputError("--resume and --force exclude each other: continue the run or start it again")
+    plan = load_plan(plan_file)
+    config = load_bench(bench_file) if bench_file else None  # a bad bench file is refused before the run starts
+    with RunProgress(plan, enabled=not as_json) as progress:
+        try:
+            run = run_qualification(plan, output, bench=config, resume=resume, force=force,
+                                    progress=progress.update, confirm=progress.confirm)
+        except KeyboardInterrupt:
+            raise RunInterrupted(f"interrupted; finished cables are in {output} (status interrupted); "
+                                 f"continue with: accbench qualify {plan_file} -o {output} --resume") from None
+    if as_json:
+        click.echo(json.dumps(qualify_json(run, str(output)), indent=2))
+        return
+    print_run(run)
+
+
+@click.command()
+@click.argument("record", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def show(record: str, as_json: bool) -> None:
+    """Summary of a finished or interrupted run record."""
+    from accbench.bench.record import read_run
+    from accbench.bench.summary import qualify_json
+    from accbench.cli.runtables import print_run
+
+    run = read_run(record)
+    if as_json:
+        click.echo(json.dumps(qualify_json(run, str(record)) | {"events": [list(e) for e in run.events],
+                                                                 "plan": run.plan, "instruments": run.instruments,
+                                                                 "timing_s": run.timing_s}, indent=2))
+        return
+    print_run(run)
+
+
+@click.command()
+@click.argument("record", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(file_okay=False), required=True,
+              help="Folder for index.html and the PNG figures.")
+def report(record: str, output: str) -> None:
+    """Self-contained HTML report of a run (IL with mask, eye and bathtub, reach vs carbon, lots) plus PNGs."""
+    from accbench.bench.htmlreport import write_report
+
+    page = write_report(record, output)
+    click.echo(f"report: {page}")

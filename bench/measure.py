@@ -1,0 +1,207 @@
+"""One cable of a qualification run: sweep, figures per rate, link model and reach, COM/ERL, BER per lane, power.
+
+Per cable: a 4-port VNA sweep (de-embedded when the station names a 2x-thru), its figures at
+every rate from one mixed-mode conversion, the link model on the measured channel (predicted
+BER at the cable's length, reach), IEEE COM/ERL under the plan's clauses, a gated BER per lane
+and rate, and the supply draw, judged by the declared gates into a typed ``CableResult``. An
+instrument fault is retried once after re-opening that instrument (a ``FaultRecovered`` event).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+
+import numpy as np
+from accbench.bench.events import FaultRecovered, StepStarted
+from accbench.bench.gates import REACH_RESOLUTION_M, evaluate
+from accbench.bench.plan import Cable, Plan
+from accbench.bench.results import (
+    CableResult,
+    ComFigures,
+    LaneBer,
+    LinkPrediction,
+    ModelInputs,
+    RateResult,
+)
+from accbench.bench.stations import Instruments, wire_spec
+
+from accbench.errors import InstrumentError
+from accbench.station import Station
+
+STEPS = ("sweep", "analysis", "link model", "reach", "COM", "bert", "power", "record")
+
+
+class _Clock:
+    """Seconds spent per step of one cable, each step announced as a ``StepStarted`` event."""
+
+    def __init__(self, serial: str, progress: Callable):
+        self.split: dict[str, float] = dict.fromkeys(STEPS, 0.0)
+        self.serial = serial
+        self._progress = progress
+
+    @contextlib.contextmanager
+    def step(self, name: str, detail: str = ""):
+        self._progress(StepStarted(self.serial, name, detail))
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.split[name] += time.perf_counter() - start
+
+
+def _retry(instruments: Instruments, serial: str, role: str, action: Callable, faults: list, progress: Callable):
+    """Run ``action``; on an instrument error re-open ``role`` and try once more (the fault is kept)."""
+    from accbench.instruments.bert import SyncLossError
+    from accbench.instruments.power import OverCurrentError
+
+    try:
+        return action()
+    except (SyncLossError, OverCurrentError):
+        raise
+    except InstrumentError as exc:
+        event = FaultRecovered(serial, role, str(exc))
+        faults.append(event)
+        progress(event)
+        instruments.reopen(role)
+        return action()
+
+
+def _rate(plan: Plan, cable: Cable, channel, figs, baseline, gbd: float, clock: _Clock) -> tuple[RateResult, dict]:
+    """Figures, link prediction and reach of one rate (no BER counts yet); the model arrays to record."""
+    from accbench.dsp.link import LinkModel
+    from accbench.dsp.linkconfig import LinkConfig
+    from accbench.dsp.power import PowerModel, cable_power
+    from accbench.dsp.reach import find_reach
+    from accbench.dsp.statistical import stat_ber
+
+    baud = gbd * 1e9
+    cfg = LinkConfig(baud=baud, target_ber=plan.target_ber)
+    with clock.step("link model", f"{gbd:g} GBd"):
+        eq = LinkModel(channel, cfg, cable.length_m).equalize()
+        stat = stat_ber(eq.equalized, eq.main, eq.sigma, cfg.target_ber, cfg.der0, eq.dd_amplitude, eq.crosstalk,
+                        cfg.dfe_tap)
+    with clock.step("reach", f"{gbd:g} GBd"):
+        reach = find_reach(channel, cfg, plan.gates.reach_m, plan.gates.stretch_m, resolution_m=REACH_RESOLUTION_M)
+    base_il = -20 * np.log10(abs(baseline.sdd21(np.array([figs.nyquist_hz]))[0]))
+    link = LinkPrediction(
+        predicted_ber=float(stat.ber), margin_db=float(stat.margin_db), eye_height=float(stat.eye_height),
+        reach_m=float(reach.reach_m), margin_db_at_required=float(reach.margin_db), gdc_db=float(eq.gdc_db),
+        gdc2_db=float(eq.gdc2_db),
+        predicted_power_w=float(cable_power(PowerModel(), baud, abs(eq.gdc_db) + abs(eq.gdc2_db))),
+        model=ModelInputs(int(eq.main), {k: float(v) for k, v in eq.sigma_parts.items()}, float(eq.dd_amplitude),
+                          bool(cfg.dfe_tap)))
+    rate = RateResult(gbd=gbd, nyquist_hz=float(figs.nyquist_hz), il_db=float(figs.il_db),
+                      excess_il_db=float(figs.il_db - base_il), baseline_il_db=float(base_il),
+                      mask_margin_db=None if figs.mask_margin_db is None else float(figs.mask_margin_db),
+                      ild_rms_db=float(figs.ild_rms_db), rl_db=float(figs.rl_db), link=link,
+                      ber_measured=gbd in plan.measured_rates_gbd)
+    return rate, {f"eq_cursors_{gbd:g}": eq.equalized}
+
+
+def _com_of(plan: Plan, clause: str, network) -> ComFigures:
+    """IEEE COM and ERL of the measured (passive) assembly under ``clause``."""
+    from accbench.dsp.com import compute_com
+
+    result = compute_com(network, clause=clause)
+    erl_min = plan.gates.erl_db_min if plan.gates.erl_db_min is not None else result.limits.get("erl_min_db")
+    return ComFigures(clause, float(result.com_db), None if result.erl_db is None else float(result.erl_db),
+                      result.eq, {c.case or "1": float(c.com_db) for c in result.cases}, plan.gates.com_db_min,
+                      erl_min, float(result.elapsed_s))
+
+
+def _lane_ber(instruments: Instruments, serial: str, gbd: float, plan: Plan, lane: int, faults: list,
+              errors: list[str], progress: Callable) -> LaneBer:
+    """One gated BER count on the connected lane (a lost sync counts as a failed lane, not an error)."""
+    from accbench.instruments.bert import BerSettings, SyncLossError
+
+    settings = BerSettings(gbd * 1e9, plan.pattern, plan.gate_s, sync_timeout_s=0.5)
+    try:
+        ber = _retry(instruments, serial, "bert", lambda: instruments["bert"].measure_ber(settings), faults, progress)
+        return LaneBer(lane, int(ber.bits), None if ber.errors is None else int(ber.errors), ber.ber,
+                       float(ber.ber_upper), bool(ber.sync_lost))
+    except SyncLossError as exc:
+        errors.append(f"lane {lane} {gbd:g} GBd: {exc}")
+        return LaneBer(lane, 0, None, None, 1.0, True)
+
+
+def measure_cable(plan: Plan, cable: Cable, station: Station, instruments: Instruments,
+                  progress: Callable = lambda event: None) -> tuple[np.ndarray, np.ndarray, CableResult, dict, list]:
+    """All measurements and figures of one cable: (freq_hz, s, judged result, model arrays, recovered faults)."""
+    from dataclasses import replace
+
+    from accbench.dsp import AnalysisOptions, analyze_rates
+    from accbench.dsp.channel import MeasuredChannel, TwinaxChannel
+    from accbench.dsp.deembed import deembed_2xthru
+    from accbench.dsp.portmap import resolve_port_map, to_se2gmm_order
+    from accbench.instruments.power import OverCurrentError
+    from accbench.instruments.vna import SweepSettings
+
+    lot = plan.lots[cable.lot]
+    inst = instruments.open_all()  # re-opens an instrument a fault on the previous cable left closed
+    clock = _Clock(cable.serial, progress)
+    faults: list[FaultRecovered] = []
+    errors: list[str] = []
+    with clock.step("sweep"):
+        station.connect(cable.serial, 1)
+        network = _retry(instruments, cable.serial, "vna",
+                         lambda: inst["vna"].measure_sparams(SweepSettings(**station.sweep)).network, faults, progress)
+    with clock.step("analysis"):
+        deembedded = station.two_x_thru is not None
+        if deembedded:
+            network = deembed_2xthru(to_se2gmm_order(network, resolve_port_map(network, "auto")[0]),
+                                     station.two_x_thru)
+        bauds = [gbd * 1e9 for gbd in plan.rates_gbd]
+        results = analyze_rates(network, bauds, AnalysisOptions(mask=plan.gates.il_mask), masked_baud=min(bauds),
+                                name=cable.serial)
+        channel = MeasuredChannel.from_analysis(results[0], cable.length_m, name=cable.serial)
+        baseline = TwinaxChannel(wire_spec(lot, cable, carbon=False))
+    rates, arrays = [], {}
+    for gbd, figs in zip(plan.rates_gbd, results, strict=True):
+        rate, more = _rate(plan, cable, channel, figs, baseline, gbd, clock)
+        rates.append(rate)
+        arrays.update(more)
+    lanes: dict[float, list[LaneBer]] = {r.gbd: [] for r in rates if r.ber_measured}
+    for lane in range(1, cable.lanes + 1):
+        if lane > 1:
+            station.connect(cable.serial, lane)
+        for gbd in lanes:
+            with clock.step("bert", f"lane {lane} {gbd:g} GBd"):
+                lanes[gbd].append(_lane_ber(instruments, cable.serial, gbd, plan, lane, faults, errors, progress))
+    rates = [replace(r, lanes=tuple(lanes.get(r.gbd, ()))) for r in rates]
+    for clause in plan.com_clauses:
+        with clock.step("COM", clause):
+            com = _com_of(plan, clause, network)
+        rates = [replace(r, com=com) if abs(r.gbd * 1e9 - _clause_baud(clause)) < 1e3 else r for r in rates]
+    power_w = power_at = None
+    with clock.step("power"):
+        try:
+            def draw() -> float:
+                supply = inst["power"]
+                supply.power_up([1, 2], station.supply_v)
+                return supply.measure([1, 2], points=256).total_w
+
+            power_w = float(_retry(instruments, cable.serial, "power", draw, faults, progress))
+            power_at = list(lanes)[-1] if lanes else None
+        except OverCurrentError as exc:
+            errors.append(str(exc))
+    at = power_at or max(r.gbd for r in rates)  # the rate the cable ran at while measured
+    result = CableResult(
+        serial=cable.serial, wire_lot=cable.lot, carbon_mg_m2=lot.carbon_mg_m2, length_m=cable.length_m,
+        lanes=cable.lanes, rates=tuple(rates), power_w=power_w, power_at_gbd=power_at,
+        predicted_power_w=next(r.link.predicted_power_w for r in rates if r.gbd == at), errors=tuple(errors),
+        notes=tuple(f.text() for f in faults), timing_s=clock.split, deembedded=deembedded)
+    return network.f, network.s, result.with_verdicts(evaluate(result, plan)), arrays, faults
+
+
+def _clause_baud(clause: str) -> float:
+    from accbench.dsp.com import load_clause
+
+    return load_clause(clause).baud
+
+
+def failed_cable(plan: Plan, cable: Cable, error: str) -> CableResult:
+    """The result of a cable whose measurement an instrument fault stopped (it fails; the run goes on)."""
+    return CableResult(serial=cable.serial, wire_lot=cable.lot, carbon_mg_m2=plan.lots[cable.lot].carbon_mg_m2,
+                       length_m=cable.length_m, lanes=cable.lanes, errors=(error,), instrument_error=error)
