@@ -123,6 +123,9 @@ def apply(f: h5py.File, entry: Entry) -> None:
         _write_cable(cables, meta["cable"], entry.arrays())
     for name, value in meta.get("attrs", {}).items():
         f.attrs[name] = value
+    for lot, values in meta.get("lots", {}).items():
+        if lot in f["lots"]:
+            f["lots"][lot].attrs.update(values)
     if meta.get("events"):
         f.attrs["events_json"] = json.dumps(json.loads(f.attrs["events_json"]) + meta["events"])
 

@@ -151,11 +151,17 @@ class RunRecord:
     def finish(self, status: str, summary: dict | None = None, timing: dict | None = None) -> None:
         """Record the run's end: status, time, summary and timing (waits a few seconds for a locked file)."""
         attrs = {"status": status, "ended": _now()}
+        lots = {}
         if summary is not None:
             attrs["summary_json"] = json.dumps(summary)
+            # the numbers the factory acts on, searchable without parsing JSON (absent: none found)
+            attrs |= {key: summary[key] for key in ("carbon_limit_mg_m2", "carbon_limit_stretch_mg_m2", "effect")
+                      if summary.get(key) is not None}
+            lots = {lot["id"]: {k: v for k, v in lot.items() if k not in ("id", "grade") and v is not None}
+                    for lot in summary.get("lots", [])}
         if timing is not None:
             attrs["timing_json"] = json.dumps(timing)
-        self._write({"attrs": attrs, "events": [[_now(), status]]}, attempts=8)
+        self._write({"attrs": attrs, "lots": lots, "events": [[_now(), status]]}, attempts=8)
 
     def merge(self, attempts: int = 4) -> bool:
         """Merge the journal's entries into the record; False while another process holds it open."""

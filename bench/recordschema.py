@@ -55,6 +55,8 @@ CABLE_FIELDS: tuple[tuple[str, str, str, str], ...] = (
      "band, outcome, detail"),
     ("timing_s", "attrs", "s", "sweep, analysis, link model, reach, COM, bert, power, record: seconds per step"),
 )
+# at the end of a complete run: / attrs carbon_limit_mg_m2?, carbon_limit_stretch_mg_m2?, effect; /lots/<id> attrs
+# cables, pass_rate, marginal, il_db_<gbd>, excess_il_db_<gbd>, reach_m (the lot summary, also in summary_json)
 _LANE_DTYPE = np.dtype([("lane", "i4"), ("bits", "i8"), ("errors", "i8"), ("ber", "f8"), ("ber_upper_95", "f8"),
                         ("sync_lost", "?")])
 _TEXT = h5py.string_dtype()

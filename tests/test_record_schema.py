@@ -75,6 +75,10 @@ def test_every_declared_field_is_in_the_record_and_needs_no_json(record):
         assert list(lanes["lane"]) == [1, 2] and (lanes["bits"] > 0).all()
         assert group["rates"]["106.25"].attrs["il_db"] == pytest.approx(run_result.cables[0].il_db["106.25"])
         assert group["freq_hz"].attrs["unit"] == "Hz"
+        lot = f["lots"]["L0"].attrs  # the lot summary as attributes too
+        assert lot["cables"] == 1 and lot["pass_rate"] == (1.0 if run_result.cables[0].passed else 0.0)
+        assert lot["excess_il_db_106.25"] == pytest.approx(run_result.summary["lots"][0]["excess_il_db_106.25"])
+        assert f.attrs["effect"] == run_result.summary["effect"]
 
 
 def test_typed_results_survive_the_round_trip(record, tmp_path):
