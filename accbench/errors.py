@@ -12,15 +12,19 @@ class AccbenchError(Exception):
 
 
 class InputError(AccbenchError):
-    """Bad user input: a file, an option or a configuration value."""
+    """Bad user input: a file, an option or a configuration value.
+
+    ``fields`` name the library parameters the problem is about, so a front end (the CLI) can put
+    its own option names in front of the library's message.
+    """
+
+    def __init__(self, message: str = "", *fields: str) -> None:
+        super().__init__(message)
+        self.fields: tuple[str, ...] = fields
 
 
 class FieldError(InputError):
-    """Bad value of named parameters; ``fields`` lets a front end (the CLI) name its own options for them."""
-
-    def __init__(self, message: str, *fields: str) -> None:
-        super().__init__(message)
-        self.fields: tuple[str, ...] = fields
+    """Bad value of named parameters (always with ``fields``)."""
 
 
 class TouchstoneError(InputError):

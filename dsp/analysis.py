@@ -55,7 +55,7 @@ class AnalysisOptions:
 
     def __post_init__(self) -> None:
         if not BAUD_MIN <= self.baud <= BAUD_MAX:
-            raise InputError(f"baud {self.baud / 1e9:g} GBd is outside 1..200 GBd; give e.g. --baud 53.125G")
+            raise InputError(f"baud {self.baud / 1e9:g} GBd is outside 1..200 GBd; give e.g. 53.125 GBd", "baud")
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def _mixed_mode(network: rf.Network, options: AnalysisOptions,
     if network.nports == 8 or (options.ports and network.nports > 4):
         if not options.ports:
             raise TouchstoneError(
-                f"{network.nports}-port file: choose the four ports of one pair with --ports a,b,c,d"
+                f"{network.nports}-port file: choose the four ports of one pair (ports a,b,c,d)", "ports"
             )
         network = select_ports(network, list(options.ports))
     if network.nports == 2:
@@ -144,7 +144,7 @@ def _mixed_mode(network: rf.Network, options: AnalysisOptions,
     if network.nports != 4:
         raise TouchstoneError(
             f"the file has {network.nports} ports; analyze takes a 4-port single-ended pair, "
-            "an 8-port with --ports, or a 2-port of differential data"
+            "an 8-port with the ports of one pair, or a 2-port of differential data", "ports"
         )
     port_map, map_warnings = resolve_port_map(network, options.thru)
     warnings.extend(map_warnings)
@@ -204,7 +204,7 @@ def _figures(f: np.ndarray, ordered: rf.Network | None, s_mm: np.ndarray, port_m
     if nyquist > f[-1]:
         raise BandError(
             f"band short of Nyquist: the data ends at {f[-1] / 1e9:g} GHz but Nyquist of "
-            f"{options.baud / 1e9:g} GBd is {nyquist / 1e9:g} GHz; measure higher or lower --baud"
+            f"{options.baud / 1e9:g} GBd is {nyquist / 1e9:g} GHz; measure higher or lower the baud", "baud"
         )
 
     sv = max_singular_value(s_mm)  # se2gmm at 100/25 ohm is unitary: same singular values as single-ended
@@ -214,7 +214,7 @@ def _figures(f: np.ndarray, ordered: rf.Network | None, s_mm: np.ndarray, port_m
         raise TouchstoneError(
             f"{name}: non-passive data: largest singular value {sv[worst]:.4f} at "
             f"{f[worst] / 1e9:g} GHz (> 1 + {options.passivity_tol:g}); check the calibration "
-            "and normalisation, or pass --allow-nonpassive to analyse it anyway"
+            "and normalisation, or allow non-passive data to analyse it anyway", "allow_nonpassive"
         )
     if not passive:
         warnings.append(f"slightly non-passive: largest singular value {sv[worst]:.4f} at "
@@ -223,10 +223,12 @@ def _figures(f: np.ndarray, ordered: rf.Network | None, s_mm: np.ndarray, port_m
     sdd21, sdd11, sdd22 = s_mm[:, 1, 0], s_mm[:, 0, 0], s_mm[:, 1, 1]
     band = usable_band(f, sdd21, sdd11, sdd22)
     if nyquist > band.f_max_hz:
-        hint = " (is the port map right? see --thru)" if band.f_max_hz < 0.1 * nyquist else ""
+        wrong_map = band.f_max_hz < 0.1 * nyquist
+        hint = " (is the port map right?)" if wrong_map else ""
         raise BandError(
             f"Nyquist {nyquist / 1e9:g} GHz is outside the usable band, which ends at "
-            f"{band.f_max_hz / 1e9:g} GHz ({band.reason}){hint}; use a lower --baud or better data"
+            f"{band.f_max_hz / 1e9:g} GHz ({band.reason}){hint}; use a lower baud or better data",
+            "baud", *(("thru",) if wrong_map else ())
         )
 
     il = -db(sdd21)

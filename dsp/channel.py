@@ -129,8 +129,8 @@ class MeasuredChannel:
     def _scale(self, length_m: float | None) -> float:
         if length_m is None or self.length_m is None:
             if length_m is not None and self.length_m is None:
-                raise InputError("to scale a measured cable to another length, give its measured length "
-                                 "(--measured-length-m)")
+                raise InputError("to scale a measured cable to another length, give its measured length",
+                                 "measured_length_m")
             return 1.0
         return length_m / self.length_m
 

@@ -29,7 +29,7 @@ ROUGHNESS_MODELS = ("none", "hammerstad", "groiss", "gradient")
 def awg_diameter_m(awg: float) -> float:
     """Diameter of solid wire of American Wire Gauge ``awg`` (0.127 mm * 92**((36-n)/39))."""
     if not -3 <= awg <= 46:
-        raise InputError(f"AWG {awg} is outside the gauge table (-3..46); give --diameter-mm instead")
+        raise InputError(f"AWG {awg} is outside the gauge table (-3..46); give the diameter instead", "awg")
     return 0.127e-3 * 92.0 ** ((36.0 - awg) / 39.0)
 
 

@@ -361,7 +361,7 @@ def simulate_link(channel, cfg: LinkConfig, length_m: float | None = None, mode:
     if mode not in ("stat", "time", "time-os"):
         raise InputError(f"mode {mode!r}: use stat, time or time-os")
     if n_symbols <= 0:
-        raise InputError(f"--symbols {n_symbols} must be > 0")
+        raise InputError(f"symbols {n_symbols} must be > 0", "n_symbols")
     pat = get_pattern(pattern, pattern_file)
     model = LinkModel(channel, cfg, length_m, crosstalk_channels, ideal, host_channels)
     eq = model.equalize(ctle_setting, noise_rms)
@@ -380,7 +380,7 @@ def simulate_link(channel, cfg: LinkConfig, length_m: float | None = None, mode:
         ser, ber, errors, symbols = counts.ser, counts.ber, counts.bit_errors, counts.symbols
     if mode == "time-os":
         if cfg.dfe_tap:
-            raise InputError("the oversampled time-domain mode has no DFE; use --mode time or stat")
+            raise InputError("the oversampled time-domain mode has no DFE; use the time or stat mode", "mode")
         xt_var = sum(SYMBOL_VARIANCE * float(np.sum(x**2)) for x in eq.crosstalk)
         rj = 0.0 if (noise_rms is not None or ideal) else cfg.sigma_rj_ui
         dd = 0.0 if (noise_rms is not None or ideal) else cfg.a_dd_ui

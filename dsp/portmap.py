@@ -52,11 +52,11 @@ def parse_thru(text: str) -> PortMap:
     match = re.fullmatch(r"\s*(\d)\s*-\s*(\d)\s*,\s*(\d)\s*-\s*(\d)\s*", text)
     if not match:
         raise InputError(
-            f"--thru {text!r}: write the two thru paths as 'a-b,c-d' (e.g. 1-2,3-4), or 'auto'"
+            f"port map {text!r}: write the two thru paths as 'a-b,c-d' (e.g. 1-2,3-4), or 'auto'", "thru"
         )
     a, b, c, d = (int(x) for x in match.groups())
     if sorted((a, b, c, d)) != [1, 2, 3, 4]:
-        raise InputError(f"--thru {text!r}: each of the ports 1..4 must appear exactly once")
+        raise InputError(f"port map {text!r}: each of the ports 1..4 must appear exactly once", "thru")
     return PortMap((a, b), (c, d), "override")
 
 
@@ -108,13 +108,14 @@ def detect_port_map(network: rf.Network) -> PortMap:
     if best < 0.3:
         raise TouchstoneError(
             f"no thru path found: every transmission |S| below 1 GHz is small (best {best:.2f}); "
-            "a crosstalk file goes beside its thru with --next/--fext, else give --thru 1-2,3-4"
+            "a crosstalk file goes beside its thru as a NEXT/FEXT aggressor, else give the port map (1-2,3-4)",
+            "thru"
         )
     if best < 2.0 * second:
         raise TouchstoneError(
             "cannot tell the thru paths from the transmission magnitudes "
             f"(best pairing |S| = {best:.2f}, next {second:.2f}); "
-            "give them with --thru, e.g. --thru 1-2,3-4"
+            "give the port map, e.g. 1-2,3-4", "thru"
         )
     (a, b), (c, d) = _PAIRINGS[ranked[0]]
     if _arrival_s(network, a, d) < _arrival_s(network, a, c) - _ARRIVAL_MARGIN_S:
@@ -168,7 +169,7 @@ def resolve_port_map(network: rf.Network, thru: str = "auto") -> tuple[PortMap, 
     }:
         warnings.append(
             f"$PORT_MAP comment says thru {from_comment.label} but the magnitudes say "
-            f"{detected.label}; the comment is used (override with --thru)"
+            f"{detected.label}; the comment is used (give the port map to override it)"
         )
     return from_comment, warnings
 

@@ -206,11 +206,11 @@ def check_network(network: rf.Network, name: str) -> None:
 def select_ports(network: rf.Network, ports: list[int]) -> rf.Network:
     """Return the sub-network of the given 1-based ports (e.g. one lane of an 8-port file)."""
     if len(ports) != 4 or len(set(ports)) != 4:
-        raise TouchstoneError(f"--ports needs four different port numbers, got {ports}")
+        raise TouchstoneError(f"ports: give four different port numbers, not {ports}", "ports")
     bad = [p for p in ports if not 1 <= p <= network.nports]
     if bad:
         raise TouchstoneError(
-            f"--ports {bad} out of range: the file has ports 1..{network.nports}"
+            f"ports {bad} out of range: the file has ports 1..{network.nports}", "ports"
         )
     sub = network.subnetwork([p - 1 for p in ports])
     sub.comments = ""  # a port map of the full file does not apply to the subset

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from accbench.cli.options import si
+from accbench.cli.options import ANALYZE_FLAGS, option_names, si
 from accbench.errors import InputError
 
 
@@ -46,7 +46,8 @@ def analyze(file: Path, baud: float, thru: str, ports: str | None, deembed: str 
         next_files=next_files, fext_files=fext_files, fit_f_min_hz=fit_fmin,
         fit_f_max_hz=fit_fmax, allow_nonpassive=allow_nonpassive,
     )
-    result = analyze_file(file, options)
+    with option_names(ANALYZE_FLAGS):
+        result = analyze_file(file, options)
     if plot_path:
         from accbench.dsp.plot import plot_analysis
 
@@ -82,8 +83,9 @@ def com(file: Path, clause: str, next_files: tuple[str, ...], fext_files: tuple[
     """IEEE 802.3 COM and ERL of a cable assembly (FILE: its 4-port thru) against a clause's limits."""
     from accbench.dsp.com import compute_com
 
-    result = compute_com(file, next_files, fext_files, clause=clause, tx_ffe=tx_ffe == "search",
-                         host_class=host_class, mode=mode, thru_map=thru)
+    with option_names(ANALYZE_FLAGS):
+        result = compute_com(file, next_files, fext_files, clause=clause, tx_ffe=tx_ffe == "search",
+                             host_class=host_class, mode=mode, thru_map=thru)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:

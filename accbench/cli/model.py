@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from accbench.cli.options import (
+    ANALYZE_FLAGS,
     LINK_FLAGS,
     TWINAX_FLAGS,
     link_arguments,
@@ -98,8 +99,9 @@ def link(file: str | None, ideal: bool, length_m: float | None, mode: str, symbo
     setting = _ctle_setting(ctle)
     if noise_rms is not None and noise_rms < 0:
         raise InputError("--noise-rms must be >= 0")
-    result = setup.simulate(mode=mode, n_symbols=symbols, noise_rms=noise_rms, ctle_setting=setting,
-                            pattern=pattern, pattern_file=pattern_file, seed=seed, eye_path=eye_path)
+    with option_names({**ANALYZE_FLAGS, **LINK_FLAGS}):
+        result = setup.simulate(mode=mode, n_symbols=symbols, noise_rms=noise_rms, ctle_setting=setting,
+                                pattern=pattern, pattern_file=pattern_file, seed=seed, eye_path=eye_path)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, default=float))
     else:

@@ -38,6 +38,12 @@ LINK_FLAGS: dict[str, str] = {
 }
 """Parameter of ``build_link`` (and of the ``LinkConfig`` and wire it builds) -> the option that sets it."""
 
+ANALYZE_FLAGS: dict[str, str] = {
+    "baud": "--baud", "thru": "--thru", "ports": "--ports", "allow_nonpassive": "--allow-nonpassive",
+    "host_classes": "--host-class", "host_class": "--host-class", "n_symbols": "--symbols", "mode": "--mode",
+}
+"""Parameters of the analysis, COM and time-domain functions -> the options that set them."""
+
 
 def si(unit: str, what: str) -> Callable[[click.Context, click.Parameter, str | None], float | None]:
     """click callback turning '106.25G' into 106.25e9."""
@@ -157,13 +163,11 @@ def link_arguments(kw: dict[str, Any]) -> dict[str, Any]:
 
 @contextmanager
 def option_names(flags: Mapping[str, str]) -> Iterator[None]:
-    """Re-raise a library ``FieldError`` with the options of its fields in front, so the user knows what to fix."""
-    from accbench.errors import FieldError
-
+    """Re-raise a library ``InputError`` with the options of its fields in front, so the user knows what to fix."""
     try:
         yield
-    except FieldError as exc:
-        names = list(dict.fromkeys(flags[name] for name in exc.fields if name in flags))
+    except InputError as exc:
+        names = list(dict.fromkeys(flags[name] for name in getattr(exc, "fields", ()) if name in flags))
         if not names:
             raise
         raise InputError(f"{'/'.join(names)}: {exc}") from exc

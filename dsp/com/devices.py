@@ -92,7 +92,7 @@ def end_cases(p: ClauseParams, host_classes: str | None = None) -> list[EndCase]
     list; default HL-HL) for 178A; every package test case for 93A (COM is the lowest)."""
     if p.method != "178A":
         if host_classes:
-            raise InputError(f"{p.clause} has no host classes; drop --host-class")
+            raise InputError(f"{p.clause} has no host classes; give none", "host_classes")
         return [EndCase("", "", case) for case in range(len(p.packages["93A"]["zp_tx"]))]
     cases = []
     for item in (host_classes or "HL").split(","):
