@@ -52,12 +52,17 @@ def analyze(file: Path, baud: float, thru: str, ports: str | None, deembed: str 
         from accbench.dsp.plot import plot_analysis
 
         plot_analysis(result, plot_path, mask)
+    from accbench.cli.report import print_analysis
+
+    _emit(result, as_json, print_analysis)
+
+
+def _emit(result, as_json: bool, print_table) -> None:
+    """One JSON object or the table on stdout, then the result's warnings on stderr."""
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        from accbench.cli.report import print_analysis
-
-        print_analysis(result)
+        print_table(result)
     for warning in result.warnings:
         click.echo(f"accbench: warning: {warning}", err=True)
 
@@ -86,14 +91,9 @@ def com(file: Path, clause: str, next_files: tuple[str, ...], fext_files: tuple[
     with option_names(ANALYZE_FLAGS):
         result = compute_com(file, next_files, fext_files, clause=clause, tx_ffe=tx_ffe == "search",
                              host_class=host_class, mode=mode, thru_map=thru)
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
-    else:
-        from accbench.cli.report import print_com
+    from accbench.cli.report import print_com
 
-        print_com(result)
-    for warning in result.warnings:
-        click.echo(f"accbench: warning: {warning}", err=True)
+    _emit(result, as_json, print_com)
 
 
 def _parse_ports(text: str | None) -> tuple[int, ...] | None:
