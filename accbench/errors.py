@@ -8,11 +8,7 @@ from __future__ import annotations
 
 
 class AccbenchError(Exception):
-    """Base of every error the user can fix; its message names the problem and the fix."""
-
-
-class InputError(AccbenchError):
-    """Bad user input: a file, an option or a configuration value.
+    """Base of every error the user can fix; its message names the problem and the fix.
 
     ``fields`` name the library parameters the problem is about, so a front end (the CLI) can put
     its own option names in front of the library's message.
@@ -21,6 +17,10 @@ class InputError(AccbenchError):
     def __init__(self, message: str = "", *fields: str) -> None:
         super().__init__(message)
         self.fields: tuple[str, ...] = fields
+
+
+class InputError(AccbenchError):
+    """Bad user input: a file, an option or a configuration value."""
 
 
 class FieldError(InputError):

@@ -87,7 +87,7 @@ class Journal:
                 tmp.unlink()
             fix = "free space" if exc.errno in FULL else "fix that"
             raise RecordWriteError(f"cannot write the run record journal {self.dir}: {why(exc)}; {fix} and run "
-                                   "again with --resume") from exc
+                                   "again, resuming it", "resume") from exc
 
     def remove(self, entries: list[Entry]) -> None:
         """Drop merged or stale entries; the folder goes when nothing is left in it."""

@@ -77,12 +77,12 @@ class RunRecord:
             except InputError as exc:
                 detail = str(exc).split(f"{self.path}: ", 1)[-1]
                 raise InputError(f"{self.path} already exists and is not a run record ({detail}); choose another "
-                                 "output or use --force to overwrite it") from None
-            raise InputError(f"{self.path} already holds a run record; use --resume to continue it or --force to "
-                             "overwrite it")
+                                 "output or overwrite it (force)", "force") from None
+            raise InputError(f"{self.path} already holds a run record; continue it (resume) or overwrite it (force)",
+                             "resume", "force")
         if self.journal.seqs():
             raise InputError(f"{self.journal.dir} holds unmerged cables of a run whose record {self.path} is "
-                             "missing; move it away or use --force to discard it")
+                             "missing; move it away or discard it (force)", "force")
 
     def create(self, name: str, plan_toml: str, plan: dict, bench: dict) -> None:
         """Write a new record beside the old path and rename it into place (replacing any old one and its journal)."""
@@ -114,13 +114,13 @@ class RunRecord:
     def open_for_resume(self, plan_toml: str) -> list[str]:
         """Check the file belongs to this plan, merge its journal, note the resume; finished serials."""
         if not self.path.exists():
-            raise InputError(f"--resume: {self.path} does not exist; run without --resume first")
-        run, internal, from_journal = _load(self.path, "--resume: cannot open")
+            raise InputError(f"cannot resume: {self.path} does not exist; start the run first", "resume")
+        run, internal, from_journal = _load(self.path, "cannot resume: cannot open")
         if internal["schema"] != SCHEMA:
-            raise InputError(f"--resume: {self.path} is an {internal['schema']} record; resume it with the accbench "
-                             "that wrote it, or start the run again with --force")
+            raise InputError(f"cannot resume: {self.path} is an {internal['schema']} record; resume it with the "
+                             "accbench that wrote it, or start the run again (force)", "resume", "force")
         if internal["plan_toml"] != plan_toml:
-            raise InputError(f"--resume: {self.path} was recorded with a different plan")
+            raise InputError(f"cannot resume: {self.path} was recorded with a different plan", "resume")
         self._run_id, self._seq = internal["run_id"], internal["journal_seq"]
         done = [c.serial for c in run["cables"]]
         note = f" ({from_journal} from the journal)" if from_journal else ""
@@ -191,7 +191,7 @@ class RunRecord:
         except (OSError, RuntimeError, KeyError, ValueError) as exc:
             fix = "free space" if isinstance(exc, OSError) and exc.errno in FULL else "fix that"
             raise RecordWriteError(f"cannot write the run record {self.path}: {_why(exc)}; finished cables are kept "
-                                   f"in {self.journal.dir.name}; {fix} and run again with --resume") from exc
+                                   f"in {self.journal.dir.name}; {fix} and resume the run", "resume") from exc
         self._blocked, self._waited = False, 0
         self._check_merged(fresh)
         self.journal.remove(entries)
@@ -283,7 +283,7 @@ def _read_file(path: Path, prefix: str) -> Iterator[h5py.File]:
             recover(path)
         except OSError as exc:
             raise InputError(f"{prefix} {path}: a write was interrupted and cannot be rolled back here "
-                             f"({why(exc)}); run accbench qualify --resume where the file is writable") from exc
+                             f"({why(exc)}); resume the run where the file is writable") from exc
     delay = 0.05
     while True:
         try:

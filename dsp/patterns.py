@@ -49,7 +49,7 @@ def get_pattern(name: str, pattern_file: str | Path | None = None) -> Pattern:
         if pattern_file is None:
             raise InputError(
                 "SSPRQ is a fixed 65535-symbol table of IEEE 802.3 (120.5.11.2.3) that accbench does "
-                "not bundle; give it with --pattern-file (one level or symbol 0..3 per line)"
+                "not bundle; give it as a pattern file (one level or symbol 0..3 per line)", "pattern_file"
             )
         return Pattern("SSPRQ", table=load_symbol_table(pattern_file))
     base = key[:-1] if key.endswith("Q") else key

@@ -58,7 +58,7 @@ class BerSettings:
         name = self.pattern.upper()
         if name == "SSPRQ":
             if not self.pattern_file:
-                raise InputError("SSPRQ needs the instrument's pattern file: give --pattern-file")
+                raise InputError("SSPRQ needs the instrument's pattern file: give the pattern file", "pattern_file")
         elif name not in PATTERNS:
             raise InputError(f"pattern {self.pattern!r}: use one of {', '.join(PATTERNS)}, SSPRQ")
 
@@ -316,7 +316,7 @@ class AnritsuMP1900A(Bert):
         if slot is None:
             raise InputError(f"{self.DIALECT}: the {role.upper()} slot is not known (slots depend on the chassis and "
                              f"the MP1900A offers no documented way to list them); give {role}_module = N "
-                             "([bert] in the bench file, or --location)")
+                             "([bert] in the bench file, or the locations)", "locations")
         return int(slot)
 
     def _at(self, role: str, command: str) -> str:
@@ -328,7 +328,7 @@ class AnritsuMP1900A(Bert):
         for role in ("ppg", "ed"):
             if self.locations.get(f"{role}_module") is None:
                 out.append(f"the {role.upper()} slot is not known: give {role}_module = N "
-                           "([bert] in the bench file, or --location)")
+                           "([bert] in the bench file, or the locations)")
         if abs(settings.gate_s - round(settings.gate_s)) > 1e-9 or settings.gate_s < 1:
             out.append(f"gate {settings.gate_s:g} s: the MP1900A gates in whole seconds (>= 1 s)")
         if settings.pattern.upper() == "SSPRQ":

@@ -42,7 +42,7 @@ def driver_for(identity: Identity, dialect: str | None = None, kind: str | None 
             return d
     models = "; ".join(f"{d.DIALECT}: {', '.join(d.MODELS)}" for d in drivers)
     raise InstrumentError(f"unsupported model {identity.maker} {identity.model}; supported: {models} "
-                          "(or force one with --dialect)")
+                          "(or force a dialect)", "dialect")
 
 
 def open_resource(resource: str, backend: str = ""):
@@ -52,7 +52,8 @@ def open_resource(resource: str, backend: str = ""):
     try:
         manager = pyvisa.ResourceManager(backend) if backend else pyvisa.ResourceManager()
     except (OSError, ValueError) as exc:
-        raise InputError(f"VISA backend {backend or 'system'!r} is not available ({exc}); try --backend @py") from exc
+        raise InputError(f"VISA backend {backend or 'system'!r} is not available ({exc}); try the pyvisa-py "
+                         "backend '@py'", "backend") from exc
     try:
         handle = manager.open_resource(resource)
     except Exception as exc:

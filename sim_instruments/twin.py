@@ -54,11 +54,12 @@ def parse_dut(text: str) -> SimDut:
         key, sep, raw = item.partition("=")
         key = key.strip().lower()
         if not sep or key not in _DUT_KEYS:
-            raise InputError(f"--dut {item!r}: use key=value with keys {', '.join(sorted(_DUT_KEYS))}")
+            raise InputError(f"cable description {item!r}: use key=value with keys {', '.join(sorted(_DUT_KEYS))}",
+                             "dut")
         try:
             values[key] = _DUT_KEYS[key](raw.strip())
         except ValueError as exc:
-            raise InputError(f"--dut {key}={raw!r} is not a number") from exc
+            raise InputError(f"cable description {key}={raw!r} is not a number", "dut") from exc
     wire: dict = {"awg": values.get("awg", TwinaxSpec().awg)}
     for key in ("length_m", "carbon_mg_m2", "roughness_rq_m", "temper", "carbon_model"):
         if key in values:
@@ -74,7 +75,7 @@ def parse_dut(text: str) -> SimDut:
     try:
         spec = spec_from_wire(**wire)
     except FieldError as exc:
-        raise InputError(f"--dut: {exc}") from exc
+        raise InputError(f"cable description: {exc}", "dut") from exc
     return SimDut(values.get("serial", "SIM-0001"), spec,
                   extra_power_w=values.get("extra_power_w", 0.0), wire_lot=values.get("lot", ""),
                   noise_factor=values.get("noise_factor", 1.0))

@@ -187,7 +187,7 @@ def test_mp1900_missing_result_is_an_error():
 
 @pytest.mark.parametrize(("kwargs", "needle"), [
     ({"pattern": "PRBS12"}, "use one of"),
-    ({"pattern": "SSPRQ"}, "--pattern-file"),
+    ({"pattern": "SSPRQ"}, "give the pattern file"),
     ({"gate_s": 0}, "gate time"),
     ({"gate_s": float("nan")}, "gate time"),
     ({"baud": 300e9}, "symbol rate"),

@@ -71,7 +71,7 @@ def test_several_clients_at_a_time(sim_server):
     (["measure", "ber", "--pattern", "PRBS7"], "does not accept PRBS7"),
     (["measure", "ber", "--location", "ed_module=5"], "unknown location ed_module"),
     (["measure", "ber", "--location", "analyzer"], "--location 'analyzer': write key=value"),
-    (["measure", "ber", "--sim-dut", "colour=red"], "--dut 'colour=red'"),
+    (["measure", "ber", "--sim-dut", "colour=red"], "--sim-dut: cable description 'colour=red'"),
     (["measure", "ber", "--resource", "TCPIP::127.0.0.1::1::SOCKET", "--backend", "@py", "--timeout-s", "0.5"],
      "cannot"),
     (["sim-server", "--faults", "vna.melt"], "unknown fault"),

@@ -63,7 +63,7 @@ def test_jump_ahead_equals_sequential_stream():
 
 
 def test_ssprq_needs_a_file(tmp_path):
-    with pytest.raises(InputError, match="pattern-file"):
+    with pytest.raises(InputError, match="give it as a pattern file"):
         get_pattern("SSPRQ")
     path = tmp_path / "ssprq.txt"
     path.write_text("\n".join(str(v) for v in [-1, -1 / 3, 1 / 3, 1, 1, -1]))

@@ -109,8 +109,8 @@ def test_a_new_run_onto_an_existing_record_is_refused_before_any_instrument(tmp_
     before = _sha(out)
     with pytest.raises(InputError) as info:
         run_plan(plan, out, _Untouchable())
-    assert str(info.value) == (f"{out} already holds a run record; use --resume to continue it or --force to "
-                               "overwrite it")
+    assert str(info.value) == f"{out} already holds a run record; continue it (resume) or overwrite it (force)"
+    assert info.value.fields == ("resume", "force")  # the CLI puts --resume/--force in front
     assert "\n" not in str(info.value) and _sha(out) == before
     with pytest.raises(InputError, match="exclude each other"):
         run_plan(plan, out, _Untouchable(), resume=True, force=True)
@@ -266,7 +266,7 @@ def test_a_failed_write_leaves_the_record_byte_identical_and_the_cable_in_the_jo
     before = _sha(out)
     child = _limited(out.stat().st_size + 300_000, _MERGE, str(out))
     assert child.returncode == 3, child.stderr  # a typed error, no segfault
-    assert "file size limit reached (File too large)" in child.stdout and "--resume" in child.stdout
+    assert "file size limit reached (File too large)" in child.stdout and "resume the run" in child.stdout
     assert _sha(out) == before and not (tmp_path / "RUN.h5.journal" / "undo.log").exists()
     assert [c.serial for c in read_run(out).cables] == ["C0", "C1", "C2"]  # C2 waits in the journal
     assert RunRecord(out).merge() and _raw_serials(out) == ["C0", "C1", "C2"]
@@ -311,7 +311,7 @@ def test_a_full_disk_stops_the_run_cleanly_and_resume_finishes_it(tmp_path):
     assert child.returncode == 2 and "Traceback" not in child.stderr, child.stderr  # no signal, no traceback
     errors = [line for line in child.stderr.splitlines() if line.startswith("accbench:")]
     assert errors == [child.stderr.strip().splitlines()[-1]]  # one line, after the progress lines
-    assert errors[0].startswith("accbench: error: cannot write the run record")
+    assert errors[0].startswith("accbench: error: --resume: cannot write the run record")
     assert "file size limit reached" in errors[0] and "--resume" in errors[0]
     cut = read_run(out)  # S0, S1 in the record; S2, whose merge failed, kept in the journal; S3 not measured
     assert cut.status == "interrupted" and [c.serial for c in cut.cables] == ["S0", "S1", "S2"]
@@ -398,7 +398,7 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 def test_damaged_or_foreign_files_are_one_clean_line_at_the_api(tmp_path):
     for name, (path, needle) in _bad_files(tmp_path).items():
         for call, prefix in ((read_run, "cannot read run record"),
-                             (lambda p: RunRecord(p).open_for_resume("plan text"), "--resume: cannot open")):
+                             (lambda p: RunRecord(p).open_for_resume("plan text"), "cannot resume: cannot open")):
             with pytest.raises(InputError) as info:
                 call(path)
             message = str(info.value)

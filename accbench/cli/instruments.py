@@ -9,7 +9,7 @@ import json
 
 import click
 
-from accbench.cli.options import resource_options, si
+from accbench.cli.options import INSTRUMENT_FLAGS, errors_named_by, resource_options, si
 from accbench.errors import InputError
 
 
@@ -49,6 +49,7 @@ def _open(kind: str | None, resource: str | None, backend: str, dialect: str | N
 @click.command()
 @resource_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@errors_named_by(INSTRUMENT_FLAGS)
 def identify(resource: str | None, backend: str, dialect: str | None, timeout_s: float, sim_dut: str | None,
              as_json: bool) -> None:
     """Print the parsed *IDN? of an instrument, the dialect chosen for it and the model's capabilities."""
@@ -89,6 +90,7 @@ def measure() -> None:
 @click.option("--averages", type=int, default=1, show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Touchstone to write (.s4p).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@errors_named_by(INSTRUMENT_FLAGS)
 def measure_sparams(resource: str | None, backend: str, dialect: str | None, timeout_s: float, sim_dut: str | None,
                     start: float, stop: float, points: int, ifbw: float, power_dbm: float | None, averages: int,
                     output: str, as_json: bool) -> None:
@@ -122,6 +124,7 @@ def measure_sparams(resource: str | None, backend: str, dialect: str | None, tim
               help="Where the generator/analyzer sit: analyzer=M2.DataIn (M8040A), ppg_module=7, ed_module=5 "
                    "(MP1900A); repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@errors_named_by(INSTRUMENT_FLAGS)
 def measure_ber(resource: str | None, backend: str, dialect: str | None, timeout_s: float, sim_dut: str | None,
                 baud: float, pattern: str, pattern_file: str | None, seconds: float, confidence: float,
                 no_gray: bool, sync_timeout_s: float, locations: tuple[str, ...], as_json: bool) -> None:
@@ -151,6 +154,7 @@ def measure_ber(resource: str | None, backend: str, dialect: str | None, timeout
 @click.option("--current-limit", type=float, default=2.0, show_default=True, help="Current limit (A) with --volts.")
 @click.option("--points", type=int, default=0, show_default=True, help="Average an array capture of N points.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@errors_named_by(INSTRUMENT_FLAGS)
 def measure_power(resource: str | None, backend: str, dialect: str | None, timeout_s: float, sim_dut: str | None,
                   channels: str, volts: float | None, current_limit: float, points: int, as_json: bool) -> None:
     """Volts, amps and watts of the cable's supply rails (DC power analyzer)."""

@@ -7,13 +7,13 @@ error about ``diameter_m`` reaches the user as one about ``--diameter-mm``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
 
-from accbench.errors import InputError
 from accbench.units import parse_si
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +41,7 @@ LINK_FLAGS: dict[str, str] = {
 ANALYZE_FLAGS: dict[str, str] = {
     "baud": "--baud", "thru": "--thru", "ports": "--ports", "allow_nonpassive": "--allow-nonpassive",
     "host_classes": "--host-class", "host_class": "--host-class", "n_symbols": "--symbols", "mode": "--mode",
+    "pattern_file": "--pattern-file",
 }
 """Parameters of the analysis, COM and time-domain functions -> the options that set them."""
 
@@ -161,13 +162,31 @@ def link_arguments(kw: dict[str, Any]) -> dict[str, Any]:
     return {"ffe_tap_limit": kw.pop("ffe_limit"), **{name: kw.pop(name) for name in names}}
 
 
+def errors_named_by(flags: Mapping[str, str]) -> Callable[[F], F]:
+    """Decorate a command so the library errors it meets carry its option names (``option_names``)."""
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with option_names(flags):
+                return func(*args, **kwargs)
+        return run  # type: ignore[return-value]
+    return decorate
+
+
+INSTRUMENT_FLAGS: dict[str, str] = {"dialect": "--dialect", "backend": "--backend", "pattern_file": "--pattern-file",
+                                    "locations": "--location", "dut": "--sim-dut"}
+"""Parameters of the instrument layer and the simulated cable description -> the bench commands' options."""
+
+
 @contextmanager
 def option_names(flags: Mapping[str, str]) -> Iterator[None]:
     """Re-raise a library ``InputError`` with the options of its fields in front, so the user knows what to fix."""
+    from accbench.errors import AccbenchError
+
     try:
         yield
-    except InputError as exc:
+    except AccbenchError as exc:
         names = list(dict.fromkeys(flags[name] for name in getattr(exc, "fields", ()) if name in flags))
         if not names:
             raise
-        raise InputError(f"{'/'.join(names)}: {exc}") from exc
+        raise type(exc)(f"{'/'.join(names)}: {exc}", *exc.fields) from exc

@@ -6,7 +6,10 @@ import json
 
 import click
 
+from accbench.cli.options import option_names
 from accbench.errors import InputError, RunInterrupted
+
+RUN_FLAGS = {"resume": "--resume", "force": "--force"}
 
 
 @click.command()
@@ -30,7 +33,7 @@ def qualify(plan_file, output, bench_file, resume, force, as_json) -> None:
         raise InputError("--resume and --force exclude each other: continue the run or start it again")
     plan = load_plan(plan_file)
     config = load_bench(bench_file) if bench_file else None  # a bad bench file is refused before the run starts
-    with RunProgress(plan, enabled=not as_json) as progress:
+    with RunProgress(plan, enabled=not as_json) as progress, option_names(RUN_FLAGS):
         try:
             run = run_qualification(plan, output, bench=config, resume=resume, force=force,
                                     progress=progress.update, confirm=progress.confirm)

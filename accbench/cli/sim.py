@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from accbench.cli.options import errors_named_by
 from accbench.errors import InputError
 
 
@@ -22,6 +23,7 @@ from accbench.errors import InputError
               help="Simulated VNA: N5247B, E5080B or ZNA67 (or a dialect: keysight-pna, rs-zna).")
 @click.option("--bert", "--bert-dialect", "bert_model", default="M8040A", show_default=True,
               help="Simulated BERT: M8040A or MP1900A (or a dialect: keysight-m8040, anritsu-mp1900).")
+@errors_named_by({"dut": "--dut"})
 def sim_server(host, base_port, duts, faults, seed, vna_model, bert_model) -> None:
     """Serve the simulated VNA, BERT and power analyzer as SCPI sockets until SIGINT/SIGTERM."""
     import signal
