@@ -1,7 +1,9 @@
 """accbench: hardware-in-the-loop test bench for active copper cables (ACC).
 
-The packages ``dsp``, ``instruments``, ``sim_instruments`` and ``bench`` hold the
-work; this package holds what they share (errors, unit parsing) and the CLI.
+Everything installs under this namespace: ``accbench.dsp``, ``accbench.instruments``, ``accbench.sim``
+and ``accbench.bench`` hold the work, ``accbench.api`` runs a qualification in one call and
+``accbench.cli`` is the command line; the modules here (errors, units, scpi_notation, capabilities,
+station) are what every package shares and import nothing of the project.
 """
 
 __version__ = "0.1.0"

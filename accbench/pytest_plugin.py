@@ -36,7 +36,7 @@ def pytest_addoption(parser) -> None:
     group.addoption("--accbench-bench", default=None, help="bench file (TOML) of real instruments; default: simulated")
     group.addoption("--accbench-record", default=None,
                     help="HDF5 run record of the tests (default accbench-pytest.h5)")
-    parser.addini("accbench_plan", "default qualification plan for --plan")
+    parser.addini("accbench_plan", "default qualification plan for --accbench-plan")
 
 
 def pytest_configure(config) -> None:
@@ -111,6 +111,8 @@ class _Session:
         self.record.set_instruments({role: inst.identity.to_dict() | {"dialect": inst.DIALECT}
                                      for role, inst in self.instruments.by_role.items()})
         self.outcomes: dict[str, list[str]] = {}
+        self.figures: dict[str, dict] = {}
+        self.networks: dict[str, object] = {}
 
     def write(self, dut: Dut, outcome: str) -> None:
         import numpy as np
@@ -119,12 +121,18 @@ class _Session:
 
         outcomes = self.outcomes.setdefault(dut.serial, [])
         outcomes.append(outcome)
+        # several tests on one cable: each adds its figures (and the last sweep) to what the others recorded
+        figures = self.figures.setdefault(dut.serial, {})
+        figures.update(dut.figures)
+        if dut.network is not None:
+            self.networks[dut.serial] = dut.network
+        network = self.networks.get(dut.serial)
         tests = GateVerdict("tests", "outcome of the qualification tests written for this cable", "", None, None,
                             ">=", None, 0.0, "pass" if all(o == "passed" for o in outcomes) else "fail",
                             ", ".join(outcomes))
         result = CableResult(dut.serial, dut.cable.lot, dut.lot.carbon_mg_m2, dut.cable.length_m, dut.cable.lanes,
-                             verdicts=(tests,), source="pytest", extra=dict(dut.figures))
-        freq, s = (dut.network.f, dut.network.s) if dut.network is not None else (np.zeros(0), np.zeros((0, 4, 4)))
+                             verdicts=(tests,), source="pytest", extra=dict(figures))
+        freq, s = (network.f, network.s) if network is not None else (np.zeros(0), np.zeros((0, 4, 4)))
         self.record.write_cable(dut.order, freq, s, result)
 
     def close(self, status: str) -> None:
@@ -135,7 +143,7 @@ class _Session:
 
 @pytest.fixture(scope="session")
 def accbench_station(request):
-    """The station (simulated, or the instruments of ``--bench``) with its instruments open."""
+    """The station (simulated, or the instruments of ``--accbench-bench``) with its instruments open."""
     session = _Session(request.config)
     request.config.accbench_session = session
     yield session.station

@@ -1,6 +1,7 @@
-"""Qualification runs: plan (TOML) -> instruments -> analysis -> gates -> HDF5 record -> summary.
+"""Qualification runs: plan (TOML) -> station -> per cable (measure, judge by declared gates, record) -> summary.
 
-``bench.plan.load_plan`` validates a plan, ``bench.qualify.run_plan`` runs it (on the simulated
-bench by default), ``bench.record`` writes and reads the run record, ``bench.traceability``
-relates the verdicts to the wire lots' surface carbon.
+``accbench.bench.plan.load_plan`` validates a plan, ``accbench.bench.qualify.run_plan`` runs it on a
+station (``accbench.api.qualify`` picks the simulated one by default), ``accbench.bench.record``
+writes and reads the run record, ``accbench.bench.traceability`` relates the verdicts to the wire
+lots' surface carbon.
 """

@@ -5,8 +5,8 @@ takes the value and the limit from a cable's typed result and the plan; ``evalua
 reading into a ``GateVerdict`` in one place. Adding a gate is one declaration in ``GATES``. A value
 within the band of its limit (the resolution of what is measured, e.g. the reach search's step)
 is "marginal", its own outcome: neither a pass nor a fail by less than the model can resolve.
-The readings take dsp's own figures and limits: the mask margin of ``dsp.masks``, the reach of
-``dsp.reach.find_reach``, the COM and ERL of ``dsp.com`` with the clause's ERL limit.
+The readings take dsp's own figures and limits: the mask margin of ``accbench.dsp.masks``, the reach of
+``accbench.dsp.reach.find_reach``, the COM and ERL of ``accbench.dsp.com`` with the clause's ERL limit.
 """
 
 from __future__ import annotations

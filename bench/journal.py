@@ -22,7 +22,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 from accbench.bench.recordio import FULL, RecordWriteError, fsync_dir, journal_dir, why
-from accbench.bench.recordschema import write_cable
+from accbench.bench.recordschema import check_storable, write_cable
 from accbench.bench.results import CableResult, cable_from_dict
 
 from accbench.errors import InputError
@@ -82,9 +82,11 @@ class Journal:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.dir / f"{seq:08d}.npz")
             fsync_dir(self.dir)
-        except OSError as exc:
+        except (OSError, TypeError, ValueError) as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+            if not isinstance(exc, OSError):
+                raise InputError(f"cannot journal a write of the run record: {exc}") from exc
             fix = "free space" if exc.errno in FULL else "fix that"
             raise RecordWriteError(f"cannot write the run record journal {self.dir}: {why(exc)}; {fix} and run "
                                    "again, resuming it", "resume") from exc
@@ -107,6 +109,7 @@ class Journal:
 def cable_entry(order: int, freq_hz: np.ndarray, s: np.ndarray, cable: CableResult,
                 arrays: dict[str, np.ndarray] | None) -> tuple[dict, dict[str, np.ndarray]]:
     """The metadata (the typed result as a dict) and arrays of a finished cable's entry."""
+    check_storable(cable.extra)  # a figure the record cannot hold is refused now, not found at the merge
     extra = {name: np.asarray(values, dtype=float) for name, values in (arrays or {}).items()}
     meta = {"cable": {"serial": cable.serial, "order": int(order), "result": asdict(cable), "arrays": sorted(extra)}}
     return meta, {"freq_hz": np.asarray(freq_hz, dtype=float), "s": np.asarray(s, dtype=complex), **extra}

@@ -127,8 +127,13 @@ def _lane_ber(instruments: Instruments, serial: str, gbd: float, plan: Plan, lan
 
 
 def measure_cable(plan: Plan, cable: Cable, station: Station, instruments: Instruments,
-                  progress: Callable = lambda event: None) -> tuple[np.ndarray, np.ndarray, CableResult, dict, list]:
-    """All measurements and figures of one cable: (freq_hz, s, judged result, model arrays, recovered faults)."""
+                  progress: Callable = lambda event: None,
+                  faults: list[FaultRecovered] | None = None) -> tuple[np.ndarray, np.ndarray, CableResult, dict]:
+    """All measurements and figures of one cable: (freq_hz, s, judged result, model arrays).
+
+    The faults a retry mended go into ``faults`` as they happen, so they are kept even when a later
+    fault stops the cable.
+    """
     from dataclasses import replace
 
     from accbench.dsp import AnalysisOptions, analyze_rates
@@ -141,7 +146,7 @@ def measure_cable(plan: Plan, cable: Cable, station: Station, instruments: Instr
     lot = plan.lots[cable.lot]
     inst = instruments.open_all()  # re-opens an instrument a fault on the previous cable left closed
     clock = _Clock(cable.serial, progress)
-    faults: list[FaultRecovered] = []
+    faults = [] if faults is None else faults
     errors: list[str] = []
     with clock.step("sweep"):
         station.connect(cable.serial, 1)
@@ -192,7 +197,7 @@ def measure_cable(plan: Plan, cable: Cable, station: Station, instruments: Instr
         lanes=cable.lanes, rates=tuple(rates), power_w=power_w, power_at_gbd=power_at,
         predicted_power_w=next(r.link.predicted_power_w for r in rates if r.gbd == at), errors=tuple(errors),
         notes=tuple(f.text() for f in faults), timing_s=clock.split, deembedded=deembedded)
-    return network.f, network.s, result.with_verdicts(evaluate(result, plan)), arrays, faults
+    return network.f, network.s, result.with_verdicts(evaluate(result, plan)), arrays
 
 
 def _clause_baud(clause: str) -> float:

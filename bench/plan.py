@@ -176,11 +176,15 @@ def _com_clauses(p: _Problems, value, rates: list[float]) -> tuple[str, ...]:
         p.add(f"[run] com_clauses = {value!r}: give a list of clause names, e.g. [\"802.3ck-cr\", \"802.3dj-cr\"]")
         return ()
     known = clause_names()
+    at: dict[str, str] = {}
     for name in value:
         if name not in known:
             p.add(f"[run] com_clauses: unknown clause {name!r}; use {', '.join(known)}")
             continue
         gbd = load_clause(name).baud / 1e9
+        if f"{gbd:g}" in at:
+            p.add(f"[run] com_clauses: {name} and {at[f'{gbd:g}']} both run at {gbd:g} GBd; give one per rate")
+        at[f"{gbd:g}"] = name
         if not any(abs(gbd - r) < 1e-6 for r in rates):
             p.add(f"[run] com_clauses: {name} runs at {gbd:g} GBd, which is not one of rates_gbd")
     return tuple(value)
@@ -204,6 +208,11 @@ def parse_plan(data: dict, base_dir: Path = Path("."), source: str = "") -> Plan
         p.add("[run] rates_gbd must be a list, e.g. [53.125, 106.25]")
         rates = []
     rates = [r for r in (p.number("[run] rates_gbd", r, 1, 200) for r in rates) if r is not None]
+    seen: set[str] = set()
+    for r in rates:  # a rate names its group in the record (53.125): two that print alike would collide
+        if f"{r:g}" in seen:
+            p.add(f"[run] rates_gbd: {r:g} GBd is given twice")
+        seen.add(f"{r:g}")
     ber_rates = run.get("ber_rates_gbd")
     if ber_rates is not None:
         if not isinstance(ber_rates, list):

@@ -1,11 +1,11 @@
 """A qualification run: plan -> station -> per cable (measure, judge, record) -> lot summary and model fit.
 
-Each cable is measured and judged (``bench.measure``) and written to the HDF5 record before the
+Each cable is measured and judged (``accbench.bench.measure``) and written to the HDF5 record before the
 next starts. An instrument fault is retried once after re-opening that instrument (an event in the
 record); if it persists it is recorded against the cable and the run goes on. Ctrl-C lets the
 current write finish and marks the run interrupted; a full disk does the same. At the end the
-run's noise and jitter are fitted to the counts (``bench.modelfit``) and the lots summarised
-(``bench.traceability``). Progress goes out as typed events (``bench.events``).
+run's noise and jitter are fitted to the counts (``accbench.bench.modelfit``) and the lots summarised
+(``accbench.bench.traceability``). Progress goes out as typed events (``accbench.bench.events``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ __all__ = ["model_comparison", "run_plan"]
 
 
 def model_comparison(path: str | Path, cables: list[CableResult]) -> dict:
-    """Fit the run's noise/jitter to its BER counts and its power model to its watts (``bench.modelfit``)."""
+    """Fit the run's noise/jitter to its BER counts and its power model to its watts (``accbench.bench.modelfit``)."""
     from accbench.bench.modelfit import fit_ber_model, fit_power_model
 
     cursors = read_model_inputs(path)
@@ -88,7 +88,7 @@ def run_plan(plan: Plan, output: str | Path, station: Station, resume: bool = Fa
                 continue
             faults: list = []
             try:
-                freq, s, result, arrays, faults = measure_cable(plan, cable, station, instruments, say)
+                freq, s, result, arrays = measure_cable(plan, cable, station, instruments, say, faults)
             except InstrumentError as exc:
                 record.event(f"{cable.serial}: instrument error, cable recorded as failed: {exc}")
                 freq, s, result, arrays = np.zeros(0), np.zeros((0, 4, 4), complex), \
@@ -105,20 +105,23 @@ def run_plan(plan: Plan, output: str | Path, station: Station, resume: bool = Fa
         status = "interrupted"
         raise
     finally:
-        summary = None
+        instruments.close()
+        summary, finish_error = None, None
         if status == "complete":
             t0 = time.perf_counter()
-            cables = [c for c in read_run(output).cables if not c.instrument_error]
-            summary = lot_summary(plan, cables)
-            summary["model_vs_measurement"] = model_comparison(output, cables)
+            try:
+                cables = [c for c in read_run(output).cables if not c.instrument_error]
+                summary = lot_summary(plan, cables)
+                summary["model_vs_measurement"] = model_comparison(output, cables)
+            except Exception as exc:  # every cable is recorded: a failed summary must not leave the run "running"
+                summary = {"error": f"the lot summary failed: {exc}"}
+                finish_error = exc
             timing["summary"] = time.perf_counter() - t0
-        finish_error = None
         if record_open:
             try:
                 record.finish(status, summary, timing)
             except RecordWriteError as exc:  # where possible: an error already on its way is the one to report
-                finish_error = exc
-        instruments.close()
+                finish_error = finish_error or exc
     if finish_error is not None:
         raise finish_error
     return read_run(output)

@@ -5,12 +5,12 @@ Schema ``accbench-run/2`` (also in the README):
 interrupted, failed), plan_toml, plan_json, bench_json, instruments_json, events_json, run_id,
 journal_seq; ``timing_json`` (seconds per step) and ``summary_json`` (lots, regressions, model
 fit) at the end. ``/lots/<id>`` attrs: the lot's fields. ``/cables/<serial>``: one cable's typed
-result as groups, attributes and datasets with units (``bench.recordschema``), ``complete``
+result as groups, attributes and datasets with units (``accbench.bench.recordschema``), ``complete``
 last. ``accbench-run/1`` records (figures as one JSON string per cable) are still read
-(``bench.recordv1``), not resumed.
+(``accbench.bench.recordv1``), not resumed.
 
-Every write goes first to the journal next to the record (``bench.journal``: one atomic file per
-cable or event) and is then merged into the HDF5 file all-or-nothing (``bench.recordio``), so a
+Every write goes first to the journal next to the record (``accbench.bench.journal``: one atomic file per
+cable or event) and is then merged into the HDF5 file all-or-nothing (``accbench.bench.recordio``), so a
 kill, a full disk or a reader holding the file open never damages or loses a finished cable:
 what cannot be merged yet waits in the journal, ``read_run`` shows it, and the next write, the
 end of the run or ``--resume`` merges it. A group without ``complete`` is dropped on resume.
@@ -188,7 +188,7 @@ class RunRecord:
                     f.attrs["journal_seq"] = fresh[-1].seq
         except RecordLocked:
             return False
-        except (OSError, RuntimeError, KeyError, ValueError) as exc:
+        except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
             fix = "free space" if isinstance(exc, OSError) and exc.errno in FULL else "fix that"
             raise RecordWriteError(f"cannot write the run record {self.path}: {_why(exc)}; finished cables are kept "
                                    f"in {self.journal.dir.name}; {fix} and resume the run", "resume") from exc

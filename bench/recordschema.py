@@ -22,6 +22,8 @@ from accbench.bench.results import (
     RateResult,
 )
 
+from accbench.errors import InputError
+
 # (path inside /cables/<name>, kind, unit, meaning); <gbd> is a rate as text (e.g. 53.125), <gate> a gate name;
 # in the attribute lists, "?" marks one that is absent where it was not measured
 CABLE_FIELDS: tuple[tuple[str, str, str, str], ...] = (
@@ -39,6 +41,7 @@ CABLE_FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ("deembedded", "attr", "", "the sweep was de-embedded with the bench's 2x-thru"),
     ("source", "attr", "", "qualify, or pytest (the tests' own figures under extra/)"),
     ("errors", "attr", "", "errors of the cable (text array)"),
+    ("instrument_error?", "attr", "", "the instrument fault that stopped the cable (absent: none)"),
     ("notes", "attr", "", "faults that a re-open and retry mended (text array)"),
     ("freq_hz", "dataset", "Hz", "sweep frequencies (N)"),
     ("s", "dataset", "", "raw 4-port S-parameters as measured (N x 4 x 4 complex)"),
@@ -54,6 +57,8 @@ CABLE_FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ("verdicts/<gate>", "attrs", "", "name, measures, unit, value? (absent: not measured), limit, comparison, margin?, "
      "band, outcome, detail"),
     ("timing_s", "attrs", "s", "sweep, analysis, link model, reach, COM, bert, power, record: seconds per step"),
+    ("eq_cursors_<gbd>?", "dataset", "V", "model cursors of a rate with no figures (absent otherwise)"),
+    ("extra?", "attrs", "", "the pytest plugin's cables: the tests' own figures (absent otherwise)"),
 )
 # at the end of a complete run: / attrs carbon_limit_mg_m2?, carbon_limit_stretch_mg_m2?, effect; /lots/<id> attrs
 # cables, pass_rate, marginal, il_db_<gbd>, excess_il_db_<gbd>, reach_m (the lot summary, also in summary_json)
@@ -76,6 +81,20 @@ def _write_tree(group: h5py.Group, values: dict) -> None:
             _write_tree(group.create_group(str(key)), value)
         elif value is not None:
             group.attrs[str(key)] = value
+
+
+def check_storable(values: dict, what: str = "figure") -> None:
+    """InputError naming the first value an HDF5 attribute cannot hold (checked before anything is journaled)."""
+    import uuid
+
+    with h5py.File(f"accbench-check-{uuid.uuid4().hex}", "w", driver="core", backing_store=False) as f:
+        for key, value in values.items():
+            try:
+                _write_tree(f.create_group("x"), {key: value})
+            except (TypeError, ValueError) as exc:
+                raise InputError(f"{what} {key!r} = {value!r} cannot be stored in the run record ({exc}); record "
+                                 "numbers, text, lists of numbers or tables of these") from exc
+            del f["x"]
 
 
 def _read_tree(group: h5py.Group) -> dict:

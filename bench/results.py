@@ -177,7 +177,11 @@ class CableResult:
         return next((v for v in self.verdicts if v.name == name), None)
 
     def rate(self, gbd: float) -> RateResult:
-        return next(r for r in self.rates if abs(r.gbd - gbd) < 1e-9)
+        """The figures at ``gbd`` (KeyError when the cable has none at that rate)."""
+        for r in self.rates:
+            if abs(r.gbd - gbd) < 1e-9:
+                return r
+        raise KeyError(f"{self.serial} has no figures at {gbd:g} GBd")
 
     @property
     def il_db(self) -> dict[str, float]:

@@ -45,7 +45,7 @@ class IdealChannel:
 
 @dataclass(frozen=True)
 class TwinaxChannel:
-    """The twinax physics model (``dsp.twinax``) evaluated directly at any length and frequency."""
+    """The twinax physics model (``accbench.dsp.twinax``) evaluated directly at any length and frequency."""
 
     spec: TwinaxSpec
 

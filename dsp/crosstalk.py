@@ -1,7 +1,7 @@
 """Integrated crosstalk noise (ICN) of NEXT/FEXT aggressors, as defined in IEEE 802.3 (92.10.7 form).
 
 sigma_x^2 = 2 df / fb * sum_n W(f_n) * A^2 * |PSXT(f_n)|^2, with the power sum of all NEXT
-(amplitude A_nt) and FEXT (A_ft) aggressors, W the power weighting of ``dsp.weighting``,
+(amplitude A_nt) and FEXT (A_ft) aggressors, W the power weighting of ``accbench.dsp.weighting``,
 summed over the points from f_min to f_max (f_b unless the clause sets its own upper limit f_2).
 The normalisation stays 2 df / f_b as in the equation above; MATLAB COM (since r276) divides by
 f_2 instead, which gives sqrt(f_b / f_2) times more when a sheet sets f_2 below f_b.

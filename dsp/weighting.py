@@ -1,7 +1,7 @@
 """The IEEE 802.3 power weighting function used by FOM_ILD and ICN (Equation 93A-57 form).
 
 Its transmitter edge is set by a 20-80 % transition time T_t (f_t = 0.2365 / T_t). Each clause
-gives its own T_t (``dsp.com.figures`` reads it from the clause table); ``default_transition_s``
+gives its own T_t (``accbench.dsp.com.figures`` reads it from the clause table); ``default_transition_s``
 is only the fallback for analyses run without a clause.
 """
 
@@ -34,6 +34,6 @@ def default_transition_s(baud: float) -> float:
     """Fallback T_t without a clause: the 802.3ck sheet's 7.5 ps at 53.125 GBd, kept at 0.398 UI for other bauds.
 
     Exact (sourced) only at 53.125 GBd; at other bauds it is a scaling convention, not a clause value,
-    so pass the clause's T_t (``dsp.com.figures.ild_settings``) whenever a clause applies.
+    so pass the clause's T_t (``accbench.dsp.com.figures.ild_settings``) whenever a clause applies.
     """
     return CK_SHEET_TRANSITION_S * CK_SHEET_BAUD / baud

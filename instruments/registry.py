@@ -96,6 +96,6 @@ def open_instrument(resource: str, backend: str = "", dialect: str | None = None
                    **extra)
         inst.prepare()
         return inst
-    except InputError:
+    except Exception:  # a refused setting or a failed prepare: do not leave the session open
         probe.close()
         raise

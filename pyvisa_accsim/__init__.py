@@ -1,4 +1,4 @@
-"""pyvisa backend ``@accsim``: the accbench simulated bench (see ``sim_instruments.visa``)."""
+"""pyvisa backend ``@accsim``: the accbench simulated bench (see ``accbench.sim.visa``)."""
 
 from accbench.sim.visa import AccbenchSimLibrary
 

@@ -53,7 +53,10 @@ def parse_sim_table(table, serials: set[str] | None = None) -> SimConfig:
         problems.append(f"[sim] faults must be text like \"bert.drop@3\", not {faults!r}")
         faults = ""
     try:
-        parse_faults(faults)
+        for fault in parse_faults(faults):
+            if serials is not None and fault.serial is not None and fault.serial not in serials:
+                problems.append(f"[sim] faults: {fault.role}.{fault.kind}/{fault.serial}: no cable {fault.serial!r} "
+                                "in the plan")
     except InputError as exc:
         problems.append(f"[sim] faults: {exc}")
     units: dict[str, SimUnit] = {}

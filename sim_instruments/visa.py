@@ -5,9 +5,10 @@ instruments' identities, dialogues and terminations) and the twin behind each se
 message goes to the instrument's SCPI engine, which falls back to the YAML dialogues for what
 it does not compute. Replies are handed back in chunks of the size pyvisa asks for (pyvisa-sim
 hands out one byte per call, which made a 1.6 MB reply take seconds). Select it with the
-pyvisa backend ``@accsim`` (package ``pyvisa_accsim``): ``@accsim`` alone answers from a bench of its
-own (one default cable); ``<name>@accsim`` from the bench a station registered as ``<name>``
-(``accbench.sim.registry``).
+pyvisa backend ``@accsim`` (package ``pyvisa_accsim``): ``<name>@accsim`` answers from the bench a station
+registered as ``<name>`` (``accbench.sim.registry``); ``@accsim`` alone from one default bench
+(a single default cable) that pyvisa's cache of libraries shares across the process, for one-off
+commands such as ``accbench measure``.
 Resources: ``TCPIP0::accbench-sim::vna::INSTR``, ``...::bert::INSTR``, ``...::power::INSTR``
 (dialects chosen by the bench) or a device by name (``vna-zna``, ``bert-mp1900``, ...).
 """

@@ -65,6 +65,8 @@ LOT = [{"id": "L", "carbon_mg_m2": 5}]
      "[sim] must be a table"),
     ({"run": {"name": "x", "pattern": "PRBS99"}, "lots": LOT, "cables": [{"serial": "A", "lot": "L", "length_m": 3}]},
      "pattern = 'PRBS99'"),
+    ({"run": {"name": "x", "rates_gbd": [53.125, 53.125]}, "lots": LOT,
+      "cables": [{"serial": "A", "lot": "L", "length_m": 3}]}, "53.125 GBd is given twice"),
 ])
 def test_bad_plans_name_every_problem(data, needle):
     with pytest.raises(PlanError) as info:
@@ -77,6 +79,7 @@ def test_bad_plans_name_every_problem(data, needle):
     ({"faults": "vna.melt"}, "unknown fault 'melt'"),
     ({"units": {"A": {"noise_factor": float("nan")}}}, "noise_factor = nan"),
     ({"colour": "red"}, "unknown key 'colour'"),
+    ({"faults": "bert.drop@3/B9"}, "no cable 'B9' in the plan"),
 ])
 def test_the_simulator_validates_the_plans_sim_table(sim, needle):
     plan = parse_plan({"run": {"name": "x"}, "lots": LOT, "cables": [{"serial": "A", "lot": "L", "length_m": 3}],

@@ -176,6 +176,33 @@ def test_pytest_plugin_asks_for_a_plan(pytester):
     result.stdout.fnmatch_lines(["*give the qualification plan with --accbench-plan*"])
 
 
+def test_several_tests_on_one_cable_keep_all_their_figures(pytester):
+    plan = pytester.path / "plan.toml"
+    plan.write_text('[run]\nname = "two"\nrates_gbd = [53.125]\n[[lots]]\nid = "L"\ncarbon_mg_m2 = 5\n'
+                    '[[cables]]\nserial = "A1"\nlot = "L"\nlength_m = 3\n')
+    pytester.makepyfile("""
+        import pytest
+        from accbench.instruments.vna import SweepSettings
+
+        @pytest.mark.accbench_cables
+        def test_sweep(accbench_dut, accbench_vna):
+            accbench_dut.record(sparameters=accbench_vna.measure_sparams(SweepSettings(10e6, 40e9, 401)).network,
+                                swept=1)
+
+        @pytest.mark.accbench_cables
+        def test_power(accbench_dut):
+            accbench_dut.record(watts=3.0)
+    """)
+    record = pytester.path / "run.h5"
+    result = pytester.runpytest_subprocess("-p", "accbench.pytest_plugin", "--accbench-plan", str(plan),
+                                           "--accbench-record", str(record), "-q")
+    result.assert_outcomes(passed=2)
+    cable = read_run(record).cables[0]
+    assert cable.extra == {"swept": 1, "watts": 3.0} and cable.verdict("tests").detail == "passed, passed"
+    with h5py.File(record, "r") as f:
+        assert f["cables"]["A1"]["s"].shape == (401, 4, 4)  # the first test's sweep, not zeros
+
+
 def test_installing_accbench_changes_no_other_pytest_session(pytester):
     """Without -p the plugin is not loaded: no accbench options, fixtures or markers leak into a project."""
     pytester.makepyfile("""

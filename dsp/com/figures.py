@@ -1,7 +1,7 @@
 """Cable-assembly figures of one clause: IL at Nyquist, fitted IL, FOM_ILD and ICN, checked against its limits.
 
-``cable_figures`` wraps the project's loss figures (``dsp.figures``: ``loss_at``, ``fit_il``,
-``ild_figures``), ICN (``dsp.crosstalk.icn_v``) and the usable band (``dsp.quality``) with the
+``cable_figures`` wraps the project's loss figures (``accbench.dsp.figures``: ``loss_at``, ``fit_il``,
+``ild_figures``), ICN (``accbench.dsp.crosstalk.icn_v``) and the usable band (``accbench.dsp.quality``) with the
 settings of a clause table (``ClauseParams.raw``: ``[ild]``, ``[icn]``, ``[limits]``, every value
 with its source in ``[sources]``). Losses are positive dB, ICN is mV rms.
 
@@ -13,7 +13,7 @@ and A_ft = A_fe (MATLAB's defaults); a warning names what was derived.
 Limits (``[limits]``): ``il_max_db_at_nyquist`` (dB at f_b / 2), ``fom_ild_max_db``, ``icn_max_mv``,
 and a fitted-IL limit written as an explicit formula, ``[limits.fitted_il_max]`` with
 ``coeffs_db = [a0, a1, a2, a4]``, ``f_min_ghz`` and ``f_max_ghz``: IL_fitted(f) <= a0 + a1 sqrt(f)
-+ a2 f + a4 f^2 (f in GHz, the basis of ``dsp.figures.IlFit``) over [f_min, f_max]. Only the limits
++ a2 f + a4 f^2 (f in GHz, the basis of ``accbench.dsp.figures.IlFit``) over [f_min, f_max]. Only the limits
 a table gives are checked.
 
 A deep notch (|SDD21| more than ``NOTCH_DEPTH_DB`` below the fitted IL inside the fit band) is an
@@ -180,7 +180,7 @@ def cable_figures(p: ClauseParams, thru: rf.Network, next_nets: Sequence[rf.Netw
                   fext_nets: Sequence[rf.Network] = (), port_map: PortMap | None = None) -> CableFigures:
     """IL at Nyquist (f_b / 2), fitted IL, FOM_ILD and ICN of ``thru`` (4-port) under clause ``p``.
 
-    ``port_map`` is the thru's (``dsp.com.channel.channel_port_map``; found when None) and applies
+    ``port_map`` is the thru's (``accbench.dsp.com.channel.channel_port_map``; found when None) and applies
     to the aggressors too. ICN is None without aggressors.
     """
     if port_map is None:
