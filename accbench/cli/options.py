@@ -181,7 +181,7 @@ INSTRUMENT_FLAGS: dict[str, str] = {"dialect": "--dialect", "backend": "--backen
 @contextmanager
 def option_names(flags: Mapping[str, str]) -> Iterator[None]:
     """Re-raise a library ``InputError`` with the options of its fields in front, so the user knows what to fix."""
-    from accbench.errors import AccbenchError
+    from accbench.errors import AccbenchError, FieldError, InputError
 
     try:
         yield
@@ -189,4 +189,7 @@ def option_names(flags: Mapping[str, str]) -> Iterator[None]:
         names = list(dict.fromkeys(flags[name] for name in getattr(exc, "fields", ()) if name in flags))
         if not names:
             raise
-        raise type(exc)(f"{'/'.join(names)}: {exc}", *exc.fields) from exc
+        # the kind of error is kept (an interrupted run still exits 130); its fields are used up, so an outer
+        # option_names does not name them twice
+        kind = InputError if isinstance(exc, FieldError) else type(exc)
+        raise kind(f"{'/'.join(names)}: {exc}") from exc
