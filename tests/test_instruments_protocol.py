@@ -256,3 +256,20 @@ def test_ber_confidence_bounds_against_closed_forms():
     assert ber_upper_bound(10_000, 1e10) == pytest.approx(1e-6, rel=0.03)
     with pytest.raises(InputError):
         ber_upper_bound(1, 0)
+
+
+def test_a_failed_prepare_at_open_closes_the_session(monkeypatch):
+    """open_instrument reads per-session state (the N6705C's modules) once at open; when that fails the
+    resource is closed, not leaked."""
+    from accbench.instruments import registry
+    from accbench.instruments.testing import ScriptedResource
+    from pyvisa import constants, errors
+
+    from accbench.errors import InstrumentError
+
+    resource = ScriptedResource([("*IDN?", "Keysight Technologies,N6705C,MY123,D.01"),
+                                 ("SYST:CHAN:MOD? (@1)", errors.VisaIOError(constants.VI_ERROR_TMO))])
+    monkeypatch.setattr(registry, "open_resource", lambda name, backend="": resource)
+    with pytest.raises(InstrumentError):
+        registry.open_instrument("TCPIP0::n6705c::inst0::INSTR", timeout_s=0.1)
+    assert resource.closed

@@ -224,6 +224,8 @@ def test_a_persistent_fault_is_recorded_against_its_cable(tmp_path):
     assert first.instrument_error and "cannot reach" in first.instrument_error and first.outcome == "fail"
     assert all(c.passed and not c.instrument_error for c in rest)
     assert any("C0-0: instrument error" in e[1] for e in out.events)
+    # the retry that preceded the persistent failure is kept too, though the cable never finished
+    assert any(e[1].startswith("C0-0: bert:") and "re-opened and retried" in e[1] for e in out.events)
     from accbench.bench.htmlreport import write_report
 
     page = write_report(tmp_path / "run.h5", tmp_path / "report").read_text()
@@ -264,6 +266,21 @@ def test_a_resumed_run_with_faults_repeats_the_uninterrupted_one_and_records_eve
     assert any("bert.drop fired" in text and "C1-0 lane 1" in text for text in fired)
     recovered = [n for c in full.cables for n in c.notes]
     assert recovered and len(fired) >= len(recovered)  # every retry follows a fault the twin logged
+
+
+def test_a_failed_lot_summary_still_finishes_the_record(tmp_path, monkeypatch):
+    """Every cable is recorded before the summary: if the summary fails the record is still complete, and says why."""
+    import accbench.bench.qualify as qualify_module
+
+    def broken(plan, cables):
+        raise RuntimeError("summary bug")
+
+    monkeypatch.setattr(qualify_module, "lot_summary", broken)
+    with pytest.raises(RuntimeError, match="summary bug"):
+        run_plan(small_plan(), tmp_path / "run.h5")
+    record = read_run(tmp_path / "run.h5")
+    assert record.status == "complete" and len(record.cables) == 1
+    assert record.summary == {"error": "the lot summary failed: summary bug"}
 
 
 def _comparable(run) -> list[dict]:
