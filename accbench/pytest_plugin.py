@@ -108,8 +108,7 @@ class _Session:
         # each pytest session writes its record anew (a test session is repeated, not resumed)
         self.record.create(self.plan.name, self.plan.source, self.plan.to_dict(), self.station.describe())
         self.instruments.open_all()
-        self.record.set_instruments({role: inst.identity.to_dict() | {"dialect": inst.DIALECT}
-                                     for role, inst in self.instruments.by_role.items()})
+        self.record.set_instruments(self.instruments.identities())
         self.outcomes: dict[str, list[str]] = {}
         self.figures: dict[str, dict] = {}
         self.networks: dict[str, object] = {}

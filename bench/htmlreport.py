@@ -183,10 +183,7 @@ def _com_cells(cable: CableResult, clauses: list[str]) -> list[str]:
     """IEEE COM per clause and the worst ERL of a cable."""
     if not clauses:
         return []
-    coms = {r.com.clause: r.com for r in cable.rates if r.com is not None}
-    erls = [v.erl_db for v in coms.values() if v.erl_db is not None]
-    return [*[_fmt(coms[c].com_db if c in coms else None, 2, " dB") for c in clauses],
-            _fmt(min(erls) if erls else None, 1, " dB")]
+    return [*[_fmt(cable.com_db.get(c), 2, " dB") for c in clauses], _fmt(cable.worst_erl_db, 1, " dB")]
 
 
 def _safe(serial: str) -> str:

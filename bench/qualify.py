@@ -49,10 +49,6 @@ def model_comparison(path: str | Path, cables: list[CableResult]) -> dict:
     return {"ber": ber, "power": power, "outliers": sorted(set(ber["outliers"]) | set(power["outliers"]))}
 
 
-def _identities(instruments: Instruments) -> dict:
-    return {role: inst.identity.to_dict() | {"dialect": inst.DIALECT} for role, inst in instruments.by_role.items()}
-
-
 def run_plan(plan: Plan, output: str | Path, station: Station, resume: bool = False,
              progress: Callable | None = None, force: bool = False) -> RunResult:
     """Run ``plan`` on ``station`` into the record ``output``; the run as recorded.
@@ -62,7 +58,7 @@ def run_plan(plan: Plan, output: str | Path, station: Station, resume: bool = Fa
     """
     record = RunRecord(output)
     if resume and force:
-        raise InputError("resume and force exclude each other: continue the run or start it again")
+        raise InputError("resume and force exclude each other: continue the run or start it again", "resume", "force")
     if not resume and not force:
         record.refuse_overwrite()  # before any instrument is opened: never a silent overwrite
     check_station(station, plan)  # before anything is written or opened
@@ -80,7 +76,7 @@ def run_plan(plan: Plan, output: str | Path, station: Station, resume: bool = Fa
         record_open = True
         instruments.open_all()
         check_station(station, plan, instruments.models())  # again, with the models the instruments report
-        record.set_instruments(_identities(instruments))
+        record.set_instruments(instruments.identities())
         record.event(*station.drain_events())
         for order, cable in enumerate(plan.cables):
             if cable.serial in done:

@@ -347,12 +347,16 @@ def _load(path: Path, prefix: str) -> tuple[dict, dict, int]:
                "cables": [_cable(cables[s], s) for s in sorted(orders, key=orders.get)],
                "bench": _json(f, "bench_json", ""), "timing_s": _json(f, "timing_json", "", "{}"),
                "summary": _json(f, "summary_json", "", "{}")}
-        internal = {"run_id": str(f.attrs.get("run_id", "")), "journal_seq": int(f.attrs.get("journal_seq", 0)),
-                    "plan_toml": str(f.attrs["plan_toml"]), "schema": str(f.attrs["schema"])}
+        internal = _internal(f) | {"plan_toml": str(f.attrs["plan_toml"]), "schema": str(f.attrs["schema"])}
     pending = _pending(path, internal)
     for entry in pending:
         overlay(run, orders, entry)
     return run, internal, sum(1 for e in pending if e.meta.get("cable"))
+
+
+def _internal(f: h5py.File) -> dict:
+    """The record's journal bookkeeping: its run id and the last merged journal entry."""
+    return {"run_id": str(f.attrs.get("run_id", "")), "journal_seq": int(f.attrs.get("journal_seq", 0))}
 
 
 def _pending(path: Path, internal: dict) -> list[Entry]:
@@ -389,7 +393,7 @@ def read_model_inputs(path: str | Path) -> dict[tuple[str, str], np.ndarray]:
         for serial, group in f["cables"].items():
             if group.attrs.get("complete", False):
                 out.update({(serial, gbd): cursors for gbd, cursors in read_cursors(group).items()})
-        internal = {"run_id": str(f.attrs.get("run_id", "")), "journal_seq": int(f.attrs.get("journal_seq", 0))}
+        internal = _internal(f)
     for entry in _pending(path, internal):
         cable = entry.meta.get("cable")
         if cable:
@@ -404,7 +408,7 @@ def read_sparameters(path: str | Path, serial: str) -> tuple[np.ndarray, np.ndar
     """The frequencies and the 4-port S-parameters of one cable (journal included)."""
     path = Path(path)
     with _read_file(path, "cannot read run record") as f:
-        internal = {"run_id": str(f.attrs.get("run_id", "")), "journal_seq": int(f.attrs.get("journal_seq", 0))}
+        internal = _internal(f)
         group = f["cables"].get(serial)
         found = None if group is None else (group["freq_hz"][()], group["s"][()])
     for entry in _pending(path, internal):

@@ -132,7 +132,7 @@ def write_cable(group: h5py.Group, cable: CableResult, order: int, freq_hz: np.n
         _write_rate(rates.create_group(f"{rate.gbd:g}"), rate, arrays.pop(f"eq_cursors_{rate.gbd:g}", None))
     for name, values in arrays.items():  # model arrays of no recorded rate stay beside the data
         group.create_dataset(name, data=np.asarray(values, dtype=float))
-    verdicts = group.create_group("verdicts")
+    verdicts = group.create_group("verdicts", track_order=True)  # read back in the order the gates were judged
     for v in cable.verdicts:
         _put(verdicts.create_group(v.name).attrs, v.to_dict())
     _put(group.create_group("timing_s").attrs, dict(cable.timing_s))
@@ -169,7 +169,6 @@ def read_cable(group: h5py.Group) -> CableResult:
     rates.sort(key=lambda r: r.gbd)
     verdicts = [GateVerdict(**{f.name: _plain(g.attrs.get(f.name)) for f in fields(GateVerdict)})
                 for g in group["verdicts"].values()]
-    verdicts.sort(key=lambda v: _GATE_ORDER.get(v.name, 99))
     return CableResult(
         serial=a["serial"], wire_lot=a["wire_lot"], carbon_mg_m2=a["carbon_mg_m2"], length_m=a["length_m"],
         lanes=a["lanes"], rates=tuple(rates), power_w=a.get("power_w"), power_at_gbd=a.get("power_at_gbd"),
@@ -206,5 +205,3 @@ def read_cursors(group: h5py.Group) -> dict[str, np.ndarray]:
         out |= {name: g["eq_cursors"][()] for name, g in group["rates"].items() if "eq_cursors" in g}
     return out
 
-
-_GATE_ORDER = {"il_mask": 0, "reach": 1, "ber": 2, "power": 3, "com": 4, "erl": 5, "tests": 6}

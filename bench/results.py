@@ -197,6 +197,12 @@ class CableResult:
     def com_db(self) -> dict[str, float]:
         return {r.com.clause: r.com.com_db for r in self.rates if r.com is not None}
 
+    @property
+    def worst_erl_db(self) -> float | None:
+        """The lowest ERL over the COM clauses (None where no clause gives ERL)."""
+        erls = [r.com.erl_db for r in self.rates if r.com is not None and r.com.erl_db is not None]
+        return min(erls) if erls else None
+
     def with_verdicts(self, verdicts: tuple[GateVerdict, ...]) -> CableResult:
         return replace(self, verdicts=tuple(verdicts))
 

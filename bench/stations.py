@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from accbench.bench.benchfile import BenchConfig
 from accbench.bench.plan import Cable, Lot, Plan
-from accbench.dsp.twinax import TwinaxSpec, spec_from_wire
+from accbench.dsp.twinax import TwinaxSpec, spec_from_lot
 from accbench.instruments import open_instrument
 
 from accbench.capabilities import capability_for
@@ -23,11 +23,9 @@ from accbench.station import ROLES, ResourceSpec, Station, StationBase
 
 def wire_spec(lot: Lot, cable: Cable, carbon: bool = True) -> TwinaxSpec:
     """The twinax spec of a cable from its lot (``carbon=False``: the same wire with no carbon)."""
-    awg = cable.awg if cable.awg is not None else lot.awg
-    diameter = lot.diameter_mm * 1e-3 if lot.diameter_mm else None
-    return spec_from_wire(length_m=cable.length_m, awg=None if diameter else awg, diameter_m=diameter,
-                          copper_grade=lot.grade, roughness_rq_m=lot.roughness_um * 1e-6,
-                          carbon_mg_m2=lot.carbon_mg_m2 if carbon else 0.0)
+    return spec_from_lot(length_m=cable.length_m, awg=cable.awg if cable.awg is not None else lot.awg,
+                         diameter_mm=lot.diameter_mm, grade=lot.grade, roughness_um=lot.roughness_um,
+                         carbon_mg_m2=lot.carbon_mg_m2 if carbon else 0.0)
 
 
 class Instruments:
@@ -58,6 +56,10 @@ class Instruments:
 
     def __getitem__(self, role: str):
         return self.by_role[role]
+
+    def identities(self) -> dict:
+        """Identity and dialect of every open instrument, for the run record."""
+        return {role: inst.identity.to_dict() | {"dialect": inst.DIALECT} for role, inst in self.by_role.items()}
 
     def models(self) -> dict[str, str]:
         """Each role's model: declared by the station, or reported by an open instrument."""

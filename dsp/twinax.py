@@ -161,6 +161,14 @@ def spec_from_wire(*, length_m: float = 3.0, awg: float | None = None, diameter_
                       dielectric=dielectric, carbon=carbon)
 
 
+def spec_from_lot(*, length_m: float, awg: float | None, diameter_mm: float | None, grade: str,
+                  roughness_um: float, carbon_mg_m2: float) -> TwinaxSpec:
+    """A cable's spec from a wire lot as plans give it (mm, um); a diameter, when given, sets the wire, not AWG."""
+    diameter_m = diameter_mm * 1e-3 if diameter_mm else None
+    return spec_from_wire(length_m=length_m, awg=None if diameter_m else awg, diameter_m=diameter_m,
+                          copper_grade=grade, roughness_rq_m=roughness_um * 1e-6, carbon_mg_m2=carbon_mg_m2)
+
+
 def _in_terms_of(field_name: str, check: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call a material check, re-raising its InputError as a FieldError of ``field_name`` (to say which input)."""
     try:

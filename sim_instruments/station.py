@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from accbench.dsp.twinax import TwinaxSpec, spec_from_wire
+from accbench.dsp.twinax import TwinaxSpec, spec_from_lot
 from accbench.sim.faults import FaultPlan, parse_faults
 from accbench.sim.registry import backend_for, register, unregister
 from accbench.sim.twin import SimBench, SimDut
@@ -89,11 +89,10 @@ def parse_sim_table(table, serials: set[str] | None = None) -> SimConfig:
 
 def _wire_spec(lot: dict, cable: dict) -> TwinaxSpec:
     """The twinax spec of a plan cable from its lot's wire (the lot's carbon included)."""
-    awg = cable.get("awg") if cable.get("awg") is not None else lot.get("awg")
-    diameter = lot["diameter_mm"] * 1e-3 if lot.get("diameter_mm") else None
-    return spec_from_wire(length_m=cable["length_m"], awg=None if diameter else awg, diameter_m=diameter,
-                          copper_grade=lot.get("grade", "Cu-ETP"),
-                          roughness_rq_m=lot.get("roughness_um", 0.0) * 1e-6, carbon_mg_m2=lot["carbon_mg_m2"])
+    return spec_from_lot(length_m=cable["length_m"],
+                         awg=cable.get("awg") if cable.get("awg") is not None else lot.get("awg"),
+                         diameter_mm=lot.get("diameter_mm"), grade=lot.get("grade", "Cu-ETP"),
+                         roughness_um=lot.get("roughness_um", 0.0), carbon_mg_m2=lot["carbon_mg_m2"])
 
 
 class SimulatedStation(StationBase):

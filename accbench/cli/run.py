@@ -7,7 +7,7 @@ import json
 import click
 
 from accbench.cli.options import option_names
-from accbench.errors import InputError, RunInterrupted
+from accbench.errors import RunInterrupted
 
 RUN_FLAGS = {"resume": "--resume", "force": "--force"}
 
@@ -29,8 +29,6 @@ def qualify(plan_file, output, bench_file, resume, force, as_json) -> None:
     from accbench.cli.progress import RunProgress
     from accbench.cli.runtables import print_run
 
-    if resume and force:
-        raise InputError("--resume and --force exclude each other: continue the run or start it again")
     plan = load_plan(plan_file)
     config = load_bench(bench_file) if bench_file else None  # a bad bench file is refused before the run starts
     with RunProgress(plan, enabled=not as_json) as progress, option_names(RUN_FLAGS):

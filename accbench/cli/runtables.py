@@ -15,10 +15,9 @@ def _com_cells(cable: CableResult, clauses: list[str]) -> list[str]:
     """COM per clause and the worst ERL of a cable, '-' where not computed."""
     if not clauses:
         return []
-    coms = {r.com.clause: r.com for r in cable.rates if r.com is not None}
-    cells = [f"{coms[c].com_db:.2f}" if c in coms else "-" for c in clauses]
-    erls = [v.erl_db for v in coms.values() if v.erl_db is not None]
-    return [*cells, f"{min(erls):.1f}" if erls else "-"]
+    erl = cable.worst_erl_db
+    return [*[f"{cable.com_db[c]:.2f}" if c in cable.com_db else "-" for c in clauses],
+            "-" if erl is None else f"{erl:.1f}"]
 
 
 def _gate_notes(cable: CableResult, outliers: set[str]) -> str:
