@@ -1,8 +1,10 @@
 """What every simulated instrument shares: its SCPI engine, its static (pyvisa-sim YAML) answers,
-and the handling of one message with the bench's faults applied."""
+the handling of one message with the bench's faults applied, and the framing of a byte stream
+into program messages (``MessageReader``: linear time, bounded memory)."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +13,8 @@ from accbench.sim.scpi import ScpiEngine, ScpiError
 
 YAML_PATH = Path(__file__).with_name("bench.yaml")
 RESOURCE_PREFIX = "TCPIP0::accbench-sim::"
+MAX_MESSAGE_BYTES = 1 << 20  # longest program message accepted (1 MiB); longer ones get -223
+IDENTITY_QUERY = "*IDN?"  # answered without waiting for the instrument's lock (identity is immutable)
 
 
 @lru_cache(maxsize=4)
@@ -41,6 +45,42 @@ def truncated_block(reply: bytes) -> bytes:
     return f"#{len(str(len(half)))}{len(half)}".encode() + half
 
 
+class MessageReader:
+    """Splits a byte stream into ``\\n``-terminated program messages, in time linear in the bytes fed
+    and in memory bounded by ``limit``.
+
+    Each newline is searched for once (from where the last scan stopped). A message longer than
+    ``limit`` bytes is reported once, as ``None``, as soon as it overflows, and the rest of it is
+    discarded up to its terminator, as an instrument's input buffer does.
+    """
+
+    def __init__(self, limit: int = MAX_MESSAGE_BYTES):
+        self.limit = int(limit)
+        self._buffer = bytearray()  # the unterminated tail: never holds a newline between feeds
+        self._discarding = False  # inside an over-long message, dropping bytes to its terminator
+
+    def feed(self, chunk: bytes) -> list[bytes | None]:
+        """The messages ``chunk`` completes (without terminator), ``None`` for each over-long one."""
+        buffer = self._buffer
+        scanned = len(buffer)
+        buffer += chunk
+        messages: list[bytes | None] = []
+        start = 0
+        while (end := buffer.find(b"\n", max(start, scanned))) >= 0:
+            if self._discarding:
+                self._discarding = False
+            else:
+                messages.append(bytes(buffer[start:end]) if end - start <= self.limit else None)
+            start = end + 1
+        del buffer[:start]
+        if self._discarding or len(buffer) > self.limit:
+            if not self._discarding:
+                messages.append(None)
+            self._discarding = True
+            buffer.clear()
+        return messages
+
+
 class Stall(Exception):
     """Raised by a query handler whose answer never comes (the instrument waits for a trigger)."""
 
@@ -57,6 +97,8 @@ class SimInstrument:
 
     def __init__(self, bench):
         self.bench = bench
+        self.lock = threading.RLock()  # this instrument's settings and engine: one message at a time
+        self.identity = self._static(IDENTITY_QUERY)
         self.model = self._identity_model()
         self.engine = ScpiEngine(static=self._static)
         self.engine.add("*RST", setter=lambda p, s: self.reset())
@@ -66,7 +108,7 @@ class SimInstrument:
         self.reset()
 
     def _identity_model(self) -> str:
-        idn = self._static("*IDN?") or ""
+        idn = self.identity or ""
         parts = idn.split(",")
         return parts[1].strip() if len(parts) > 1 else ""
 
@@ -103,36 +145,62 @@ class SimInstrument:
     def after_message(self) -> None:
         """Called after each program message; may raise ScpiError to refuse what the message did as a whole."""
 
-    def handle(self, message: str) -> Outcome:
-        """Execute one program message, with the fault plan applied (under the bench lock)."""
+    def _fault_for(self, message: str) -> str | None:
+        """Count the message against the fault schedule and return the fault that fires on it, if
+        any (under the bench's lock: the schedule is bench-wide)."""
         bench, faults = self.bench, self.bench.faults
         with bench.lock:
             faults.tick(self.ROLE)
             is_query = "?" in message
             kind = faults.fire(self.ROLE, ("reboot", "error", "sync_loss", "overcurrent")
                                + (("stall", "drop") if is_query else ()))
-            if kind == "reboot":
-                self.reset()
-                self.engine.clear_status()
-                return Outcome(None, drop=True)
-            if kind == "stall":
-                return Outcome(None, stall=True)
             if kind in ("sync_loss", "overcurrent"):
                 bench.dut_faults.add((bench.selected, kind))
-            self.before_message()
-            try:
-                reply = self.engine.execute(message)
-            except Stall:
-                return Outcome(None, stall=True)
-            try:
-                self.after_message()
-            except ScpiError as exc:
-                self.engine.push_error(exc.code, exc.text)
-            if kind == "error":
-                self.engine.push_error(-200, "Execution error;injected fault")
-            if isinstance(reply, bytes) and faults.fire(self.ROLE, ("truncate",)):
+            return kind
+
+    def queue_error(self, code: int, text: str | None = None) -> None:
+        """Put an error in the instrument's queue from outside a message (the input side refusing one)."""
+        with self.lock:
+            self.engine.push_error(code, text)
+
+    def handle(self, message: str) -> Outcome:
+        """Execute one program message, with the fault plan applied, under this instrument's lock.
+
+        A bare ``*IDN?`` with no fault firing is answered without the lock: the identity is fixed,
+        so another client's ``*IDN?`` never waits behind a long sweep.
+        """
+        kind = self._fault_for(message)
+        if kind is None and self.identity is not None and message == IDENTITY_QUERY:
+            return Outcome(self.identity.encode())
+        with self.lock:
+            return self._execute(message, kind)
+
+    def _execute(self, message: str, kind: str | None) -> Outcome:
+        """The message under the fault ``kind`` (or none): reply, drop or stall."""
+        faults = self.bench.faults
+        if kind == "reboot":
+            self.reset()
+            self.engine.clear_status()
+            return Outcome(None, drop=True)
+        if kind == "stall":
+            return Outcome(None, stall=True)
+        self.before_message()
+        try:
+            reply = self.engine.execute(message)
+        except Stall:
+            return Outcome(None, stall=True)
+        try:
+            self.after_message()
+        except ScpiError as exc:
+            self.engine.push_error(exc.code, exc.text)
+        if kind == "error":
+            self.engine.push_error(-200, "Execution error;injected fault")
+        if isinstance(reply, bytes):
+            with self.bench.lock:
+                truncate = faults.fire(self.ROLE, ("truncate",))
+            if truncate:
                 reply = truncated_block(reply)
-            data = None if reply is None else reply if isinstance(reply, bytes) else reply.encode()
-            if kind == "drop":
-                return Outcome((data or b"")[: len(data or b"") // 2], drop=True)
-            return Outcome(data)
+        data = None if reply is None else reply if isinstance(reply, bytes) else reply.encode()
+        if kind == "drop":
+            return Outcome((data or b"")[: len(data or b"") // 2], drop=True)
+        return Outcome(data)

@@ -21,10 +21,11 @@ from accbench.scpi_notation import compile_header, split_outside
 ERROR_TEXT = {
     -100: "Command error", -102: "Syntax error", -104: "Data type error", -108: "Parameter not allowed",
     -109: "Missing parameter", -113: "Undefined header", -200: "Execution error", -221: "Settings conflict",
-    -222: "Data out of range", -224: "Illegal parameter value", -230: "Data corrupt or stale",
+    -222: "Data out of range", -223: "Too much data", -224: "Illegal parameter value", -230: "Data corrupt or stale",
     -310: "System error", -350: "Queue overflow", -400: "Query error",
 }
 QUEUE_LENGTH = 30
+HEADER_CACHE_ENTRIES = 1024  # resolved headers kept per instrument (suffixes make them unbounded)
 _UNITS = ("HZ", "DBM", "DB", "BD", "S", "V", "A", "W")
 _MULTIPLIERS = {"T": 1e12, "G": 1e9, "MA": 1e6, "M": 1e-3, "K": 1e3, "U": 1e-6, "N": 1e-9, "P": 1e-12}
 
@@ -234,6 +235,8 @@ class ScpiEngine:
             match = cmd.regex.match(header)
             if match:
                 suffixes = [int(g) if g else 1 for g in match.groups()]
+                if len(self._cache) >= HEADER_CACHE_ENTRIES:
+                    self._cache.clear()
                 self._cache[header] = (cmd, suffixes)
                 return cmd, suffixes
         raise ScpiError(-113, header)

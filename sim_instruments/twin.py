@@ -5,12 +5,20 @@ roughness) with its ACC ends (the link model's linear EQ and the power model). T
 ``SimBench`` holds the DUTs, which one is "connected" (as a switch matrix would), the symbol
 rate the BERT runs at, the seeded random stream and the fault plan; every simulated
 instrument answers from it, so all three see the same cable.
+
+Threads: ``SimBench.lock`` guards only the bench-wide state (the connected cable, the random
+draws' counts, the fault schedule) and is held for microseconds, never during a computation;
+each instrument serialises its own messages with its own lock (``SimInstrument.lock``). The
+S-parameters of recent sweeps are kept in ``SPARAMETER_CACHE``, a least-recently-used cache
+bounded in bytes and entries, so no sequence of sweeps makes the twin's memory grow without bound.
 """
 
 from __future__ import annotations
 
 import threading
 import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
@@ -21,6 +29,9 @@ from accbench.dsp.twinax import TwinaxSpec, spec_from_wire
 from accbench.errors import FieldError, InputError
 
 SYNC_LOSS_BER = 1e-2  # above this the error detector cannot hold pattern lock
+SPARAMETER_CACHE_BYTES = 64 * 2**20  # two 100001-point 4-port sweeps, or sixteen of 16001 points
+SPARAMETER_CACHE_ENTRIES = 64
+SWEEP_CHUNK_POINTS = 16_384  # larger grids are computed in blocks: a bounded working set per sweep
 
 
 @dataclass(frozen=True)
@@ -99,12 +110,77 @@ def _link(spec: TwinaxSpec, power: PowerModel, baud: float, noise_factor: float 
         float(result.power_w)
 
 
-@lru_cache(maxsize=64)
-def _network_s(spec: TwinaxSpec, freq_key: tuple) -> np.ndarray:
-    from accbench.dsp.twinax import twinax_network
+class ArrayCache:
+    """A thread-safe least-recently-used cache of numpy arrays, bounded in total bytes and in entries.
 
-    start, stop, points = freq_key
-    return twinax_network(spec, np.linspace(start, stop, points)).s
+    Values are stored read-only (callers share them); one larger than the whole budget is computed
+    and returned but not kept. Computations run outside the cache's lock, so a long one does not
+    hold up lookups of other keys (two threads missing the same key both compute it).
+    """
+
+    def __init__(self, max_bytes: int, max_entries: int):
+        self.max_bytes = int(max_bytes)
+        self.max_entries = int(max_entries)
+        self.nbytes = 0  # bytes of the arrays held now (the cache's own accounting)
+        self._items: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """The array under ``key``, computed by ``compute()`` (and kept, evicting the oldest) on a miss."""
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        value = np.asarray(compute())
+        value.flags.writeable = False
+        self._put(key, value)
+        return value
+
+    def _put(self, key: Hashable, value: np.ndarray) -> None:
+        """Keep ``value`` if it fits the budget, evicting least-recently-used entries to make room."""
+        if value.nbytes > self.max_bytes or self.max_entries < 1:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            self.nbytes -= 0 if old is None else old.nbytes
+            while self._items and (self.nbytes + value.nbytes > self.max_bytes
+                                   or len(self._items) >= self.max_entries):
+                _, evicted = self._items.popitem(last=False)
+                self.nbytes -= evicted.nbytes
+            self._items[key] = value
+            self.nbytes += value.nbytes
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self._items.clear()
+            self.nbytes = 0
+
+
+SPARAMETER_CACHE = ArrayCache(SPARAMETER_CACHE_BYTES, SPARAMETER_CACHE_ENTRIES)
+
+
+def _network_s(spec: TwinaxSpec, freq_key: tuple) -> np.ndarray:
+    """The cable's 4-port S at ``linspace(*freq_key)``, through the bounded ``SPARAMETER_CACHE``."""
+
+    def compute() -> np.ndarray:
+        from accbench.dsp.twinax import twinax_network
+
+        start, stop, points = freq_key
+        grid = np.linspace(start, stop, points)
+        if points <= SWEEP_CHUNK_POINTS or grid[0] == 0:  # the model takes its DC point from f[0] == 0
+            return twinax_network(spec, grid).s
+        out = np.empty((points, 4, 4), dtype=complex)
+        for first in range(0, points, SWEEP_CHUNK_POINTS):  # the model is pointwise in frequency
+            block = slice(first, first + SWEEP_CHUNK_POINTS)
+            out[block] = twinax_network(spec, grid[block]).s
+        return out
+
+    return SPARAMETER_CACHE.get((spec, freq_key), compute)
 
 
 class SimBench:
@@ -141,7 +217,7 @@ class SimBench:
         self.time_scale = float(time_scale)
         self.noise_floor_db = noise_floor_db
         self.fixture = fixture
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # bench-wide state only, held briefly (see the module docstring)
         self.instruments: dict = {}
         self.dut_faults: set[tuple[str, str]] = set()
 
@@ -166,27 +242,31 @@ class SimBench:
             raise InputError(f"no simulated cable {serial!r}; have {', '.join(self.duts)}")
         if not 1 <= lane <= self.duts[serial].lanes:
             raise InputError(f"cable {serial} has lanes 1..{self.duts[serial].lanes}, not {lane}")
-        self.selected, self.lane = serial, lane
-        self._draws = {}
-        self.faults.connect(serial, lane)
+        with self.lock:
+            self.selected, self.lane = serial, lane
+            self._draws = {}
+            self.faults.connect(serial, lane)
 
     def random(self, stream: str) -> np.random.Generator:
         """A random stream for one draw, keyed by the seed, the connected cable and lane, the stream
         name and the draw's number since the cable was connected: a cable measures the same whatever
         was measured before it (so a resumed run repeats an uninterrupted one)."""
-        count = self._draws.get(stream, 0)
-        self._draws[stream] = count + 1
-        return np.random.default_rng([self.seed, zlib.crc32(self.selected.encode()), self.lane,
-                                      zlib.crc32(stream.encode()), count])
+        with self.lock:
+            count = self._draws.get(stream, 0)
+            self._draws[stream] = count + 1
+            key = [self.seed, zlib.crc32(self.selected.encode()), self.lane, zlib.crc32(stream.encode()), count]
+        return np.random.default_rng(key)
 
     @property
     def dut(self) -> SimDut:
         return self.duts[self.selected]
 
     # --- the physics the instruments answer from
-    def sparameters(self, start_hz: float, stop_hz: float, points: int) -> np.ndarray:
-        """The connected cable's 4-port S at ``linspace(start, stop, points)`` (noise-free), fixtures included."""
-        s = _network_s(self.dut.spec, (float(start_hz), float(stop_hz), int(points)))
+    def sparameters(self, start_hz: float, stop_hz: float, points: int,
+                    spec: TwinaxSpec | None = None) -> np.ndarray:
+        """The 4-port S of the connected cable (or of ``spec``) at ``linspace(start, stop, points)``
+        (noise-free, read-only), fixtures included."""
+        s = _network_s(spec or self.dut.spec, (float(start_hz), float(stop_hz), int(points)))
         if self.fixture is None:
             return s
         import skrf as rf
@@ -215,9 +295,10 @@ class SimBench:
 
         Out of sync (``lost``: the detector has no lock), the counts are those of random data.
         """
-        ber, _ = self.link(baud)
+        with self.lock:  # the cable and its draw together (another client may switch cables)
+            dut, rng = self.dut, self.random("bert")
+        ber, _ = _link(dut.spec, dut.power, float(baud or self.baud), dut.noise_factor)
         symbols = round(baud * gate_s)
-        rng = self.random("bert")
         if lost:
             symbol_errors = int(rng.binomial(symbols, 0.75))
             errors = int(rng.binomial(2 * symbols, 0.5))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 
-from accbench.sim.base import RESOURCE_PREFIX, YAML_PATH, Outcome
+from accbench.sim.base import RESOURCE_PREFIX, YAML_PATH, MessageReader, Outcome
 from accbench.sim.personalities import device_for
 from accbench.sim.registry import lookup
 from accbench.sim.twin import SimBench
@@ -37,7 +37,7 @@ class TwinSession:
 
     def __init__(self, instrument):
         self.instrument = instrument
-        self.inbox = bytearray()
+        self.inbox = MessageReader()  # the same framing and size limit as the socket server
         self.outbox = bytearray()
         self.dead = False
         self.stalled = False
@@ -45,11 +45,11 @@ class TwinSession:
     def write(self, data: bytes) -> None:
         if self.dead:
             raise errors.VisaIOError(constants.VI_ERROR_CONN_LOST)
-        self.inbox += data
-        while b"\n" in self.inbox:
-            line, _, rest = bytes(self.inbox).partition(b"\n")
-            self.inbox = bytearray(rest)
-            self._deliver(self.instrument.handle(line.decode(errors="replace").strip()))
+        for line in self.inbox.feed(data):
+            if line is None:
+                self.instrument.queue_error(-223, f"Too much data;program message over {self.inbox.limit} bytes")
+            else:
+                self._deliver(self.instrument.handle(line.decode(errors="replace").strip()))
 
     def _deliver(self, outcome: Outcome) -> None:
         if outcome.reply is not None:

@@ -82,10 +82,15 @@ class SimVna(SimInstrument):
         return np.linspace(self.start_hz, self.stop_hz, self.points)
 
     def _one_sweep(self) -> np.ndarray:
-        """One sweep of the connected cable: model S-parameters plus IF-bandwidth-dependent trace noise."""
-        s = self.bench.sparameters(self.start_hz, self.stop_hz, self.points)
+        """One sweep of the connected cable: model S-parameters plus IF-bandwidth-dependent trace noise.
+
+        The cable and its noise stream are taken together under the bench's lock, so a cable switched
+        by another client mid-computation cannot mix one cable's S-parameters with another's noise.
+        """
+        with self.bench.lock:
+            spec, rng = self.bench.dut.spec, self.bench.random("vna")
+        s = self.bench.sparameters(self.start_hz, self.stop_hz, self.points, spec)
         sigma = 10 ** (self.bench.noise_floor_db / 20) * np.sqrt(self.ifbw_hz / 1e3)
-        rng = self.bench.random("vna")
         noise = rng.standard_normal((2, *s.shape)) * (sigma / np.sqrt(2))
         return s + noise[0] + 1j * noise[1]
 
