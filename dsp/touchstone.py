@@ -1,8 +1,22 @@
 """Read and write Touchstone files through scikit-rf, with the traps of real files handled.
 
-scikit-rf does the parsing; this module only fixes what it rejects although the file
-is valid in practice (option-line fields in any order) and turns its low-level
-exceptions into one clear ``TouchstoneError`` naming the problem and the fix.
+scikit-rf does the parsing; this module guards it and explains what goes wrong:
+
+1. ``touchstone_scan`` streams the file once, in chunks, and refuses what would make
+   scikit-rf use unbounded memory or time (file size, line length, port count) or is not
+   text at (binary data, images, archives), before anything is read whole;
+2. ``touchstone_header`` checks the option line (fields in any order, a usable reference
+   resistance) and every Touchstone 2 keyword, and rewrites them in the spelling scikit-rf
+   parses;
+3. scikit-rf reads the rewritten bytes (kept as bytes, decoded line by line: a str copy
+   would take four times the memory); its low-level exceptions become one diagnosis;
+4. ``touchstone_checks`` checks the Network: grid, values, port impedance, the declared
+   record count, and a frequency scale a cable can have.
+
+Every problem is one ``TouchstoneError`` whose message is one line naming the file, the
+problem and the fix. A frequency scale that is implausible but possible is a warning: a
+``TouchstoneWarning`` through ``warnings.warn``, or a line appended to ``notes`` (the same
+text that ``AnalysisResult.warnings`` holds) when the caller passes a list.
 """
 
 from __future__ import annotations
@@ -14,13 +28,27 @@ from pathlib import Path
 
 import numpy as np
 import skrf as rf
+from accbench.dsp.touchstone_checks import (
+    check_frequency_count,
+    check_network,
+    check_port_impedance,
+    frequency_scale_warnings,
+)
+from accbench.dsp.touchstone_diagnose import diagnose, noise_block_problem
+from accbench.dsp.touchstone_header import Header, check_header, normalise_option_line
+from accbench.dsp.touchstone_scan import MAX_PORTS, Scan, scan_file
 
 from accbench.errors import TouchstoneError
 
-_UNITS = {"hz", "khz", "mhz", "ghz"}
-_PARAMS = {"s", "y", "z", "g", "h"}
-_FORMATS = {"db", "ma", "ri"}
+__all__ = ["TouchstoneWarning", "check_network", "normalise_option_line", "ports_from_extension",
+           "read_touchstone", "select_ports", "write_touchstone"]
+
 _EXT = re.compile(r"\.[sSyYzZ](\d+)[pP]$")
+_SPAN_BYTES = 2**16  # most of a header range read back for [Reference] values
+
+
+class TouchstoneWarning(UserWarning):
+    """A Touchstone file that reads but looks wrong (e.g. a frequency unit off by 1000)."""
 
 
 def ports_from_extension(name: str) -> int | None:
@@ -29,128 +57,37 @@ def ports_from_extension(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def normalise_option_line(line: str) -> str:
-    """Return the option line with its fields in the Touchstone order (unit, parameter, format, R).
-
-    Files in the wild write ``# MHz MA S R 50`` or ``# S MHz MA R 50``; the fields are
-    unambiguous, so order them instead of rejecting the file. Missing fields keep
-    their Touchstone defaults (GHz S MA R 50).
-    """
-    body, _, comment = line.strip()[1:].partition("!")
-    tokens = body.split()
-    unit, param, fmt, resistance = "GHz", "S", "MA", ["50"]
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i].lower()
-        if tok in _UNITS:
-            unit = tokens[i]
-        elif tok in _PARAMS:
-            param = tokens[i]
-        elif tok in _FORMATS:
-            fmt = tokens[i]
-        elif tok == "r":
-            values = []
-            while i + 1 < len(tokens) and _is_number(tokens[i + 1]):
-                values.append(tokens[i + 1])
-                i += 1
-            if not values:
-                raise TouchstoneError(
-                    f"option line {line.strip()!r}: 'R' has no reference resistance; write e.g. 'R 50'"
-                )
-            resistance = values
-        else:
-            raise TouchstoneError(
-                f"option line {line.strip()!r}: {tokens[i]!r} is not a Touchstone option "
-                "(expected Hz/kHz/MHz/GHz, S/Y/Z/G/H, DB/MA/RI, R <ohms>)"
-            )
-        i += 1
-    tail = f" !{comment}" if comment else ""
-    return f"# {unit} {param} {fmt} R {' '.join(resistance)}{tail}"
-
-
-def _is_number(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
-
-
-def _fix_option_line(text: str) -> str:
-    """Rewrite the first option line of ``text`` in canonical order (only that line)."""
-    for match in re.finditer(r"^[ \t]*#.*$", text, flags=re.MULTILINE):
-        fixed = normalise_option_line(match.group(0))
-        return text[: match.start()] + fixed + text[match.end():]
-    return text
-
-
-def _record_ports(line_lengths: list[int]) -> int | None:
-    """Port count implied by the first record of a v1 file: it starts at an odd-length line.
-
-    A record is the frequency plus 2 n^2 numbers, so its first line has an odd count of
-    values and the following lines of the record even counts.
-    """
-    if not line_lengths or line_lengths[0] % 2 == 0:
-        return None
-    total = line_lengths[0]
-    for length in line_lengths[1:]:
-        if length % 2:
-            break
-        total += length
-    n = round(((total - 1) / 2) ** 0.5)
-    return n if 1 + 2 * n * n == total else None
-
-
-def _diagnose(text: str, name: str, nports: int | None) -> str:
-    """Explain why scikit-rf could not read ``text``: garbled token, port count or truncation."""
-    count = 0
-    line_lengths: list[int] = []
-    keyword_seen = False
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.partition("!")[0].strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("["):
-            keyword_seen = True
-            continue
-        tokens = line.split()
-        for token in tokens:
-            try:
-                float(token)
-            except ValueError:
-                if keyword_seen:
-                    break
-                return (
-                    f"{name}: line {lineno}: {token!r} is not a number; the file is garbled "
-                    "(re-export it from the instrument or simulator)"
-                )
-        count += len(tokens)
-        if len(line_lengths) < 64:
-            line_lengths.append(len(tokens))
-    if not count:
-        return f"{name}: no S-parameter data found; is this a Touchstone file?"
-    if nports:
-        found = _record_ports(line_lengths)
-        if found and found != nports:
-            return (f"{name}: the data holds {found}-port records but the extension says "
-                    f"{nports} ports; rename the file to .s{found}p")
-        per_record = 1 + 2 * nports * nports
-        if count % per_record:
-            return (
-                f"{name}: the file ends in the middle of a frequency record ({count // per_record} "
-                f"complete records of {per_record} numbers, then {count % per_record} more); "
-                "it is truncated: re-export it"
-            )
-    return f"{name}: scikit-rf could not read the file; check that it is a valid Touchstone file"
-
-
-def read_touchstone(path: str | Path) -> rf.Network:
-    """Load a Touchstone 1.x/2.x file as a scikit-rf Network, checked for finite, ordered data.
+def read_touchstone(path: str | Path, notes: list[str] | None = None) -> rf.Network:
+    """Load a Touchstone 1.x/2.x file as a scikit-rf Network, checked for finite, ordered, plausible data.
 
     The Network keeps the file's comments (``network.comments``), from which port maps
-    such as ``$PORT_MAP`` are read later.
+    such as ``$PORT_MAP`` are read later. Warnings (an implausible frequency scale) are
+    appended to ``notes`` when given, else issued as ``TouchstoneWarning``.
+
+    Raises
+    ------
+    TouchstoneError
+        One line naming the file, the problem and the fix, for every file it cannot read.
     """
     p = Path(path)
+    nports = _check_path(p)
+    scan = scan_file(p, p.name)
+    header = check_header(scan, nports, p.suffix.lower() == ".ts", p.name, lambda a, b: _read_span(p, scan, a, b))
+    data = _rewritten(p.read_bytes(), header.rewrites)
+    network = _parse(data, p, scan, header, nports)
+    check_network(network, p.name)
+    check_port_impedance(network, p.name)
+    check_frequency_count(network, header.nfreq, p.name)
+    for message in frequency_scale_warnings(network, p.name, header.option_line):
+        if notes is not None:
+            notes.append(message)
+        else:
+            warnings.warn(message, TouchstoneWarning, stacklevel=2)
+    return network
+
+
+def _check_path(p: Path) -> int | None:
+    """Refuse a missing path, a folder or a foreign extension; return the port count of the extension."""
     if not p.exists():
         raise TouchstoneError(f"{p}: no such file; check the path")
     if not p.is_file():
@@ -160,47 +97,55 @@ def read_touchstone(path: str | Path) -> rf.Network:
         raise TouchstoneError(
             f"{p}: extension {p.suffix!r} is not a Touchstone one; use .s2p/.s4p/.s8p or .ts"
         )
-    raw = p.read_bytes()
+    if nports is not None and not 1 <= nports <= MAX_PORTS:
+        raise TouchstoneError(f"{p.name}: extension {p.suffix!r} names {nports} ports; this tool reads 1 to "
+                              f"{MAX_PORTS} ports: rename the file to .sNp with its port count")
+    return nports
+
+
+def _read_span(p: Path, scan: Scan, start: int, end: int) -> str:
+    """The file's text between two byte offsets (at most ``_SPAN_BYTES`` of it)."""
+    with p.open("rb") as fh:
+        fh.seek(start)
+        return fh.read(max(0, min(end - start, _SPAN_BYTES))).decode(scan.encoding, "replace")
+
+
+def _rewritten(data: bytes, rewrites: list[tuple[int, int, bytes | None]]) -> bytes:
+    """``data`` with each (start, end) range replaced (None: by its own line ends only), in one copy."""
+    if not rewrites:
+        return data
+    pieces, at = [], 0
+    for start, end, replacement in sorted(rewrites, key=lambda r: r[0]):
+        if start < at:
+            continue  # inside an already replaced range (a keyword inside a blanked block)
+        pieces += [data[at:start], replacement if replacement is not None else re.sub(rb"[^\r\n]", b"",
+                                                                                       data[start:end])]
+        at = end
+    pieces.append(data[at:])
+    return b"".join(pieces)
+
+
+def _parse(data: bytes, p: Path, scan: Scan, header: Header, nports: int | None) -> rf.Network:
+    """Let scikit-rf read ``data``; turn any of its exceptions into one diagnosis of the file."""
+    buffer = io.BytesIO(data)
+    buffer.name = p.name  # scikit-rf takes the port count of a .sNp from the name
+    stream = io.TextIOWrapper(buffer, encoding=scan.encoding, newline=None)
+    network = rf.Network(name=p.stem)
+    network.s_def = None  # as rf.Network(file) does: the file (HFSS comments) may set it
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    if not text.strip():
-        raise TouchstoneError(f"{p}: the file is empty; re-export it")
-    text = _fix_option_line(text)
-    buffer = io.StringIO(text)
-    buffer.name = p.name
-    try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            network = rf.Network(buffer, name=p.stem)
-    except TouchstoneError:
-        raise
-    except Exception as exc:  # scikit-rf raises ValueError, EOFError, IndexError...
-        raise TouchstoneError(_diagnose(text, p.name, nports)) from exc
-    check_network(network, p.name)
+            network.read_touchstone(stream)
+    except Exception as exc:  # scikit-rf raises ValueError, EOFError, IndexError, LinAlgError...
+        text = data.decode(scan.encoding, "replace")
+        raise TouchstoneError(diagnose(text, p.name, nports or header.nports, header)) from exc
+    if network.s_def is None:
+        network.s_def = rf.network.S_DEF_DEFAULT
+    if network.noisy and header.version == "1.0":
+        problem = noise_block_problem(data.decode(scan.encoding, "replace"), p.name, network.f.size)
+        if problem:
+            raise TouchstoneError(problem)
     return network
-
-
-def check_network(network: rf.Network, name: str) -> None:
-    """Raise TouchstoneError unless the Network has >= 2 points, finite data and rising frequency."""
-    freq = network.f
-    if freq.size < 2:
-        raise TouchstoneError(f"{name}: only {freq.size} frequency point(s); a sweep needs many")
-    if not np.all(np.diff(freq) > 0):
-        bad = int(np.argmin(np.diff(freq) > 0)) + 1
-        raise TouchstoneError(
-            f"{name}: frequency is not strictly increasing at point {bad + 1} "
-            f"({freq[bad]:.6g} Hz after {freq[bad - 1]:.6g} Hz); remove the repeated or "
-            "out-of-order points"
-        )
-    finite = np.isfinite(network.s).all(axis=(1, 2))
-    if not finite.all():
-        bad = int(np.argmin(finite))
-        raise TouchstoneError(
-            f"{name}: S-parameters at {freq[bad] / 1e9:.6g} GHz are not finite (NaN or inf); "
-            "re-export the file or remove that point"
-        )
 
 
 def select_ports(network: rf.Network, ports: list[int]) -> rf.Network:
