@@ -37,6 +37,7 @@ Every problem is listed in one ``BenchError`` before any instrument is opened.
 
 from __future__ import annotations
 
+import math
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,9 +112,10 @@ def _known(problems: list[str], table: dict, where: str, keys: set[str]) -> None
 
 
 def _positive(problems: list[str], where: str, value, default: float) -> float:
+    """A finite number > 0 (``default`` when absent); anything else is noted."""
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         problems.append(f"{where} = {value!r} must be a number > 0")
         return default
     return float(value)
@@ -130,9 +132,17 @@ def _role(problems: list[str], role: str, table) -> RoleSpec | None:
         return None
     locations_allowed = set(LOCATION_KEYS) if role == "bert" else set()
     _known(problems, table, where, {"resource", "backend", "dialect", "timeout_s", "model"} | locations_allowed)
-    resource = str(table.get("resource") or "").strip()
-    if not resource:
+    resource = table.get("resource") or ""
+    if not isinstance(resource, str):
+        problems.append(f"{where} resource must be a VISA address in quotes, e.g. \"TCPIP0::host::hislip0::INSTR\"")
+        resource = ""
+    elif not resource.strip():
         problems.append(f"{where} resource is missing (e.g. \"TCPIP0::host::hislip0::INSTR\")")
+    resource = resource.strip()
+    for key in ("backend", "dialect", "model"):
+        if key in table and not isinstance(table[key], str):
+            problems.append(f"{where} {key} must be text in quotes")
+            table = {k: v for k, v in table.items() if k != key}
     dialect = table.get("dialect")
     if dialect is not None:
         kinds = dialect_kinds()
@@ -173,7 +183,10 @@ def _switch(problems: list[str], table) -> SwitchSpec | None:
     if table is None:
         return None
     _known(problems, table, "[switch]", {"connect", "via", "resource", "backend", "timeout_s"})
-    connect = str(table.get("connect") or "")
+    connect = table.get("connect") or ""
+    if not isinstance(connect, str):
+        problems.append("[switch] connect must be text in quotes, e.g. \"ROUT:CLOS (@{lane}01)\"")
+        connect = ""
     if not connect:
         problems.append("[switch] connect is missing: the SCPI command template, e.g. \"ROUT:CLOS (@{lane}01)\"")
     try:
@@ -184,6 +197,9 @@ def _switch(problems: list[str], table) -> SwitchSpec | None:
     for name in sorted(fields - {"serial", "lane"}):
         problems.append(f"[switch] connect: unknown field {{{name}}} (use {{serial}} and {{lane}})")
     via, resource = table.get("via"), table.get("resource")
+    if resource is not None and not isinstance(resource, str):
+        problems.append("[switch] resource must be a VISA address in quotes")
+        resource = ""
     if (via is None) == (resource is None):
         problems.append("[switch]: give either via = \"vna\"|\"bert\"|\"power\" or resource = \"<VISA address>\"")
     elif via is not None and via not in ROLES:
@@ -192,9 +208,22 @@ def _switch(problems: list[str], table) -> SwitchSpec | None:
     return SwitchSpec(connect, via, resource, str(table.get("backend", "")), timeout)
 
 
+def _table(problems: list[str], data: dict, key: str) -> dict | None:
+    """``data[key]`` when it is a table (None when absent); an array or a value is noted."""
+    value = data.get(key)
+    if value is not None and not isinstance(value, dict):
+        problems.append(f"[{key}] must be a table: write [{key}] once, with its keys below it")
+        return {}
+    return value
+
+
 def parse_bench(data: dict, base_dir: Path = Path("."), source: str = "") -> BenchConfig:
+    """Validate a parsed bench file: every table's keys, types and ranges, and the files it names."""
     problems: list[str] = []
     _known(problems, data, "bench file", {"bench", *ROLES, "sweep", "fixtures", "switch", "operator"})
+    tables = {key: _table(problems, data, key) for key in ("bench", *ROLES, "sweep", "fixtures", "switch",
+                                                           "operator")}
+    data = {**data, **{k: v for k, v in tables.items() if v is not None}}
     head = data.get("bench", {})
     _known(problems, head, "[bench]", {"name", "supply_v"})
     supply = _positive(problems, "[bench] supply_v", head.get("supply_v"), 3.3)
@@ -209,8 +238,10 @@ def parse_bench(data: dict, base_dir: Path = Path("."), source: str = "") -> Ben
     fixtures = data.get("fixtures", {})
     _known(problems, fixtures, "[fixtures]", {"deembed_2xthru"})
     deembed = None
-    if fixtures.get("deembed_2xthru"):
-        deembed = base_dir / str(fixtures["deembed_2xthru"])
+    if fixtures.get("deembed_2xthru") is not None and not isinstance(fixtures["deembed_2xthru"], str):
+        problems.append("[fixtures] deembed_2xthru must be a file name in quotes")
+    elif fixtures.get("deembed_2xthru"):
+        deembed = base_dir / fixtures["deembed_2xthru"]
         problems.extend(_check_2xthru(deembed))
     switch = _switch(problems, data.get("switch"))
     operator = data.get("operator", {})
@@ -222,9 +253,11 @@ def parse_bench(data: dict, base_dir: Path = Path("."), source: str = "") -> Ben
     if switch is None and not confirm:
         problems.append("no way to connect cables: add a [switch] with a connect command, "
                         "or [operator] confirm = true to be asked for each cable")
+    if not isinstance(head.get("name", "bench"), str):
+        problems.append("[bench] name must be text in quotes")
     if problems:
         raise BenchError("bench: " + "; ".join(problems))
-    return BenchConfig(str(head.get("name", "bench")), roles, sweep, deembed, switch, confirm, supply, source)
+    return BenchConfig(head.get("name", "bench"), roles, sweep, deembed, switch, confirm, supply, source)
 
 
 def _check_2xthru(path: Path) -> list[str]:

@@ -303,7 +303,9 @@ def _read_file(path: Path, prefix: str) -> Iterator[h5py.File]:
         except InputError as exc:
             raise InputError(f"{prefix} {path}: {exc}") from None
         except (KeyError, ValueError, TypeError, OSError, RuntimeError) as exc:
-            raise InputError(f"{prefix} {path}: damaged run record ({str(exc).splitlines()[0]})") from exc
+            detail = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+            raise InputError(f"{prefix} {path}: damaged run record, its HDF5 structure is corrupt ({detail}); "
+                             "use the original or a backup copy") from exc
 
 
 def _check_root(f: h5py.File) -> None:

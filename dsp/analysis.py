@@ -8,6 +8,7 @@ margin and crosstalk ICN. The result is a frozen ``AnalysisResult``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -29,9 +30,10 @@ from accbench.dsp.quality import (
 from accbench.dsp.touchstone import read_touchstone, select_ports
 from accbench.dsp.weighting import default_transition_s
 
-from accbench.errors import BandError, InputError, TouchstoneError
+from accbench.errors import BandError, FieldError, InputError, TouchstoneError
 
 BAUD_MIN, BAUD_MAX = 1e9, 200e9
+FIT_MIN_POINTS = 8  # four fit coefficients and some to spare
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,19 @@ class AnalysisOptions:
     def __post_init__(self) -> None:
         if not BAUD_MIN <= self.baud <= BAUD_MAX:
             raise InputError(f"baud {self.baud / 1e9:g} GBd is outside 1..200 GBd; give e.g. 53.125 GBd", "baud")
+        if not (math.isfinite(self.fit_f_min_hz) and self.fit_f_min_hz >= 0):
+            raise FieldError(f"fit band start {self.fit_f_min_hz:g} Hz must be a frequency >= 0, e.g. 50 MHz",
+                             "fit_f_min_hz")
+        if self.fit_f_max_hz is not None and not (math.isfinite(self.fit_f_max_hz)
+                                                  and self.fit_f_max_hz > self.fit_f_min_hz):
+            raise FieldError(f"the fit band {self.fit_f_min_hz / 1e9:g}..{self.fit_f_max_hz / 1e9:g} GHz is empty: "
+                             "its end must lie above its start", "fit_f_min_hz", "fit_f_max_hz")
+        if not self.thru.strip():
+            raise FieldError("the port map is empty: give auto, or the two thru paths as a-b,c-d (e.g. 1-2,3-4)",
+                             "thru")
+        if self.ports is not None and (len(self.ports) != 4 or len(set(self.ports)) != 4
+                                       or min(self.ports) < 1):
+            raise FieldError("give four different port numbers (1-based) of one pair, e.g. 1,2,3,4", "ports")
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,11 @@ def analyze_file(path: str | Path, options: AnalysisOptions | None = None) -> An
 def _mixed_mode(network: rf.Network, options: AnalysisOptions,
                 warnings: list[str]) -> tuple[rf.Network | None, np.ndarray, PortMap | None]:
     """Return (se2gmm-ordered single-ended 4-port or None, mixed-mode S, port map)."""
+    if options.ports and network.nports <= 4:
+        raise FieldError(f"the file has {network.nports} ports: choosing four of them is for larger files "
+                         "(8 ports and up); leave the ports out", "ports")
+    if options.ports and max(options.ports) > network.nports:
+        raise FieldError(f"port {max(options.ports)} does not exist: the file has {network.nports} ports", "ports")
     if network.nports == 8 or (options.ports and network.nports > 4):
         if not options.ports:
             raise TouchstoneError(
@@ -224,15 +244,23 @@ def _figures(f: np.ndarray, ordered: rf.Network | None, s_mm: np.ndarray, port_m
     band = usable_band(f, sdd21, sdd11, sdd22)
     if nyquist > band.f_max_hz:
         wrong_map = band.f_max_hz < 0.1 * nyquist
-        hint = " (is the port map right?)" if wrong_map else ""
+        if wrong_map:
+            fix = "is the port map right, or is this a NEXT/FEXT file (analyse it as crosstalk)?"
+        else:
+            fix = (f"use a baud of at most {2 * band.f_max_hz / 1e9:.4g} GBd{_standard_baud_below(2 * band.f_max_hz)}"
+                   " or better data")
         raise BandError(
             f"Nyquist {nyquist / 1e9:g} GHz is outside the usable band, which ends at "
-            f"{band.f_max_hz / 1e9:g} GHz ({band.reason}){hint}; use a lower baud or better data",
-            "baud", *(("thru",) if wrong_map else ())
+            f"{band.f_max_hz / 1e9:g} GHz ({band.reason}); {fix}",
+            "baud", *(("thru", "crosstalk") if wrong_map else ())
         )
 
     il = -db(sdd21)
     f_fit_max = min(options.fit_f_max_hz or options.baud, band.f_max_hz)
+    if np.count_nonzero((f >= options.fit_f_min_hz) & (f <= f_fit_max)) < FIT_MIN_POINTS:
+        raise BandError(f"the IL fit band {options.fit_f_min_hz / 1e9:g}..{f_fit_max / 1e9:g} GHz (capped at the "
+                        f"usable band) holds fewer than {FIT_MIN_POINTS} frequency points; widen it",
+                        "fit_f_min_hz", "fit_f_max_hz")
     fit = fit_il(f, il, options.fit_f_min_hz, f_fit_max)
     transition = options.transition_s or default_transition_s(options.baud)
     ild = ild_figures(f, il, fit, options.baud, transition, options.rx_bw_ratio)
@@ -310,3 +338,12 @@ def _figures(f: np.ndarray, ordered: rf.Network | None, s_mm: np.ndarray, port_m
         warnings=tuple(warnings),
         curves=Curves(f, il, fit(f), db(sdd11), db(sdd22), (fit.f_min_hz, fit.f_max_hz), sdd21),
     )
+
+
+STANDARD_BAUDS = (106.25e9, 53.125e9, 26.5625e9, 25.78125e9, 10.3125e9)  # 200G/100G/50G PAM4, 25G/10G NRZ lanes
+
+
+def _standard_baud_below(max_baud: float) -> str:
+    """`` (e.g. 26.5625 GBd)``: the highest standard lane rate the band supports, or nothing."""
+    fitting = [b for b in STANDARD_BAUDS if b <= max_baud]
+    return f" (e.g. {fitting[0] / 1e9:g} GBd)" if fitting else ""

@@ -124,6 +124,10 @@ class LinkModel:
         """Best CTLE (grid, or the given (gdc, gdc2)) with its FFE; see module docstring."""
         cfg = self.cfg
         dfe = cfg.dfe_tap if dfe is None else dfe
+        if ctle_setting is not None:
+            check_ctle_setting(ctle_setting, cfg)
+        if noise_rms is not None and not (np.isfinite(noise_rms) and noise_rms >= 0):
+            raise InputError(f"noise rms {noise_rms!r} must be a finite number >= 0", "noise_rms")
         if self.ideal:
             return self._ideal(noise_rms)
         grid = ([ctle_setting] if ctle_setting is not None else
@@ -346,6 +350,39 @@ def eye_width_ui(model: LinkModel, eq: Equalized, cfg: LinkConfig) -> float:
     return sum(r is not None and r.eye_height > 0 for r in results) / cfg.samples_per_ui
 
 
+def check_ctle_setting(setting: tuple[float, float], cfg: LinkConfig) -> None:
+    """Refuse a fixed CTLE (gDC, gDC2) outside the receiver's gain ranges (dB), where its model does not hold."""
+    names = (("gDC", cfg.ctle_gdc_db), ("gDC2", cfg.ctle_gdc2_db))
+    if len(setting) != 2:
+        raise InputError(f"CTLE setting {setting!r}: give gDC or gDC,gDC2 in dB", "ctle_setting")
+    for value, (name, grid) in zip(setting, names, strict=True):
+        if not (np.isfinite(value) and min(grid) <= value <= max(grid)):
+            raise InputError(f"CTLE {name} {value:g} dB is outside the receiver's {min(grid):g}..{max(grid):g} dB",
+                             "ctle_setting")
+
+
+MAX_RUN_S = 3600.0
+"""Longest time-domain run accepted: beyond an hour the statistical mode answers the same question."""
+SYMBOLS_PER_S = {"time": 2e7, "time-os": 1e6}
+"""Conservative engine throughput on 2 cores (the benchmarks measure ~3e7 and ~3e6): sets the symbol budget."""
+
+
+def check_symbol_budget(mode: str, n_symbols: int) -> None:
+    """Refuse a symbol count that is not a positive whole number or would run past ``MAX_RUN_S``.
+
+    The streamed engines use constant memory, so the bound is on time: an estimate from the
+    engine's throughput, so ``--symbols 1e20`` is answered at once instead of running for ages.
+    """
+    if isinstance(n_symbols, bool) or not isinstance(n_symbols, (int, np.integer)) or n_symbols <= 0:
+        raise InputError(f"symbols {n_symbols!r} must be a whole number > 0", "n_symbols")
+    rate = SYMBOLS_PER_S.get(mode)
+    if rate is not None and n_symbols / rate > MAX_RUN_S:
+        limit = int(rate * MAX_RUN_S)
+        hours = n_symbols / rate / 3600
+        raise InputError(f"symbols {n_symbols:.3g} would take about {hours:.3g} h in the {mode} mode; "
+                         f"use at most {limit:.2g}, or the stat mode for BERs this low", "n_symbols")
+
+
 def simulate_link(channel, cfg: LinkConfig, length_m: float | None = None, mode: str = "stat",
                   n_symbols: int = 1_000_000, noise_rms: float | None = None,
                   ctle_setting: tuple[float, float] | None = None, pattern: str = "random",
@@ -360,8 +397,7 @@ def simulate_link(channel, cfg: LinkConfig, length_m: float | None = None, mode:
     """
     if mode not in ("stat", "time", "time-os"):
         raise InputError(f"mode {mode!r}: use stat, time or time-os")
-    if n_symbols <= 0:
-        raise InputError(f"symbols {n_symbols} must be > 0", "n_symbols")
+    check_symbol_budget(mode, n_symbols)
     pat = get_pattern(pattern, pattern_file)
     model = LinkModel(channel, cfg, length_m, crosstalk_channels, ideal, host_channels)
     eq = model.equalize(ctle_setting, noise_rms)

@@ -72,23 +72,48 @@ def load_mask(name_or_path: str) -> IlMask:
         )
     if not path.is_file():
         raise InputError(f"mask file {path}: no such file; check the path")
-    lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    lines = _mask_lines(path)
     scale = 1.0
-    if lines and not _is_number(lines[0].split(",")[0]):
-        header = lines.pop(0).split(",")[0].strip().lower()
+    if lines and not _is_number(lines[0][1].split(",")[0]):
+        header = lines.pop(0)[1].split(",")[0].strip().lower()
         scale = {"freq_ghz": 1e9, "frequency_ghz": 1e9, "freq_mhz": 1e6, "frequency_mhz": 1e6}.get(header, 1.0)
-    try:
-        rows = np.array([[float(v) for v in ln.split(",")[:2]] for ln in lines])
-    except ValueError as exc:
-        raise InputError(f"mask file {path}: {exc}; each row must be 'frequency, max_il_db'") from exc
-    if rows.ndim != 2 or rows.shape[0] < 1 or rows.shape[1] != 2:
+    rows = []
+    for number, line in lines:  # the file's text is never echoed: a wrong path may name a secret file
+        values = line.split(",")
+        if len(values) < 2 or not all(_is_number(v) for v in values[:2]):
+            raise InputError(f"mask file {path}: line {number} is not 'frequency, max_il_db' (two numbers)")
+        rows.append([float(values[0]), float(values[1])])
+    if not rows:
         raise InputError(f"mask file {path}: need rows of 'frequency, max_il_db'")
-    freq = rows[:, 0] * scale
+    table = np.array(rows)
+    if not np.isfinite(table).all():
+        raise InputError(f"mask file {path}: a frequency or limit is NaN or infinite; give finite numbers")
+    freq = table[:, 0] * scale
+    if np.any(freq <= 0):
+        raise InputError(f"mask file {path}: frequencies must be > 0")
     if np.any(np.diff(freq) <= 0):
         raise InputError(f"mask file {path}: frequencies must increase")
-    if np.any(rows[:, 1] < 0):
+    if np.any(table[:, 1] < 0):
         raise InputError(f"mask file {path}: max IL must be positive dB (loss), not gain")
+    rows = table
     return IlMask(path.stem, freq, rows[:, 1])
+
+
+MAX_MASK_BYTES = 2**20
+"""An IL mask is a few hundred bytes of rows; a file past 1 MiB is not one."""
+
+
+def _mask_lines(path: Path) -> list[tuple[int, str]]:
+    """(line number, text) of the mask file's data lines (comments and blanks dropped), size- and text-checked."""
+    if path.stat().st_size > MAX_MASK_BYTES:
+        raise InputError(f"mask file {path}: larger than 1 MiB, not a mask of frequency, max_il_db rows")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InputError(f"mask file {path}: cannot read ({why})") from None
+    lines = ((n, ln.strip()) for n, ln in enumerate(text.splitlines(), start=1))
+    return [(n, ln) for n, ln in lines if ln and not ln.startswith("#")]
 
 
 def _is_number(text: str) -> bool:

@@ -43,6 +43,9 @@ class Pattern:
 def get_pattern(name: str, pattern_file: str | Path | None = None) -> Pattern:
     """Look up a pattern by name (case-insensitive); SSPRQ needs ``pattern_file``."""
     key = name.strip().upper()
+    if pattern_file is not None and key != "SSPRQ":
+        raise InputError(f"a pattern file is the symbol table of SSPRQ, not of {name!r}: choose the pattern SSPRQ "
+                         "or leave the pattern file out", "pattern_file", "pattern")
     if key == "RANDOM":
         return Pattern("random")
     if key == "SSPRQ":
@@ -62,22 +65,43 @@ def get_pattern(name: str, pattern_file: str | Path | None = None) -> Pattern:
     raise InputError(f"unknown pattern {name!r}; use one of {', '.join(PATTERNS)}")
 
 
+MAX_PATTERN_FILE_BYTES = 64 * 2**20  # PRBS31 is not tabulated; a table of PRBS23 symbols is 16 MB
+
+
 def load_symbol_table(path: str | Path) -> np.ndarray:
-    """Read a pattern file: one PAM4 symbol per line, as 0..3 or as a level in [-1, 1]."""
+    """Read a pattern file: one PAM4 symbol per line, as 0..3 or as a level in [-1, 1].
+
+    Errors name the file and the line, never its contents (the path may point at any file).
+    """
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"pattern file {p}: no such file")
+        raise InputError(f"pattern file {p}: no such file", "pattern_file")
+    if p.stat().st_size > MAX_PATTERN_FILE_BYTES:
+        raise InputError(f"pattern file {p} is larger than {MAX_PATTERN_FILE_BYTES // 2**20} MiB: a symbol table "
+                         "of one pattern period is far smaller; check the path", "pattern_file")
     try:
-        values = np.loadtxt(p, comments="#", ndmin=1)
-    except ValueError as exc:
-        raise InputError(f"pattern file {p}: {exc}") from exc
-    if values.size < 2:
-        raise InputError(f"pattern file {p}: needs at least two symbols")
-    if np.all(np.isin(values, [0, 1, 2, 3])):
-        return values.astype(np.int8)
-    symbols = np.rint((values + 1.0) * 1.5)
-    if np.any(np.abs((values + 1.0) * 1.5 - symbols) > 1e-3) or symbols.min() < 0 or symbols.max() > 3:
-        raise InputError(f"pattern file {p}: values must be symbols 0..3 or levels -1, -1/3, 1/3, 1")
+        text = p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"pattern file {p} is not a text file of symbols: check the path", "pattern_file") from exc
+    values = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        body = line.split("#", 1)[0].strip()
+        if not body:
+            continue
+        try:
+            values.extend(float(token) for token in body.split())
+        except ValueError:
+            raise InputError(f"pattern file {p} line {lineno} is not a list of symbols (0..3 or levels -1..1): "
+                             "check the path and the file", "pattern_file") from None
+    symbols_in = np.asarray(values, dtype=float)
+    if symbols_in.size < 2:
+        raise InputError(f"pattern file {p}: needs at least two symbols", "pattern_file")
+    if np.all(np.isin(symbols_in, [0, 1, 2, 3])):
+        return symbols_in.astype(np.int8)
+    symbols = np.rint((symbols_in + 1.0) * 1.5)
+    if (not np.all(np.isfinite(symbols_in)) or np.any(np.abs((symbols_in + 1.0) * 1.5 - symbols) > 1e-3)
+            or symbols.min() < 0 or symbols.max() > 3):
+        raise InputError(f"pattern file {p}: values must be symbols 0..3 or levels -1, -1/3, 1/3, 1", "pattern_file")
     return symbols.astype(np.int8)
 
 

@@ -108,8 +108,9 @@ def detect_port_map(network: rf.Network) -> PortMap:
     if best < 0.3:
         raise TouchstoneError(
             f"no thru path found: every transmission |S| below 1 GHz is small (best {best:.2f}); "
-            "a crosstalk file goes beside its thru as a NEXT/FEXT aggressor, else give the port map (1-2,3-4)",
-            "thru"
+            "a NEXT/FEXT file is analysed on its own with the crosstalk option (next or fext) "
+            "or beside its thru as an aggressor; a thru with an unusual order needs the port map (1-2,3-4)",
+            "thru", "crosstalk"
         )
     if best < 2.0 * second:
         raise TouchstoneError(
@@ -153,7 +154,9 @@ def resolve_port_map(network: rf.Network, thru: str = "auto") -> tuple[PortMap, 
     if network.nports != 4:
         raise TouchstoneError(f"a port map needs a 4-port network, got {network.nports} ports")
     warnings: list[str] = []
-    if thru and thru.strip().lower() != "auto":
+    if not thru.strip():
+        raise InputError("the port map is empty: give auto, or the two thru paths as a-b,c-d (e.g. 1-2,3-4)", "thru")
+    if thru.strip().lower() != "auto":
         return parse_thru(thru), warnings
     from_comment = parse_port_map_comment(network.comments or "")
     try:

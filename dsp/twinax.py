@@ -140,7 +140,7 @@ def spec_from_wire(*, length_m: float = 3.0, awg: float | None = None, diameter_
     if awg is None and diameter_m is None:
         raise FieldError("give the wire as awg or diameter_m", "awg", "diameter_m")
     if awg is not None and not -3 <= awg <= 46:
-        raise FieldError(f"AWG {awg:g} is outside the gauge table (-3..46); give diameter_m instead", "awg")
+        raise FieldError(f"AWG {awg:g} is outside the gauge table (-3..46); give the conductor diameter instead", "awg")
     if roughness_rq_m < 0:
         raise FieldError(f"roughness Rq {roughness_rq_m:g} m is negative; give Rq >= 0", "roughness_rq_m")
     if carbon_threshold_mg_m2 < 0:

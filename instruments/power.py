@@ -120,6 +120,10 @@ class KeysightN6705C(Instrument):
     def output(self, channel: int, on: bool) -> None:
         self.configure(f"OUTP {'ON' if on else 'OFF'},(@{self._check_channel(channel)})", key=f"outp{channel}")
 
+    def output_on(self, channel: int) -> bool:
+        """True when the rail's output is switched on (``OUTP? (@ch)`` answers 1 or 0)."""
+        return bool(int(float(self.ask(f"OUTP? (@{self._check_channel(channel)})"))))
+
     def measure_voltage(self, channel: int) -> float:
         return float(self.ask(f"MEAS:VOLT? (@{self._check_channel(channel)})"))
 

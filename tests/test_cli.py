@@ -70,7 +70,7 @@ def test_synth_then_analyze(tmp_path):
     [
         (["analyze", "missing.s4p"], "no such file"),
         (["analyze", CA, "--baud", "500G"], "1..200 GBd"),
-        (["analyze", CA, "--baud", "fast"], "cannot read baud"),
+        (["analyze", CA, "--baud", "fast"], "not a number"),
         (["analyze", CA, "--mask", "nope"], "unknown mask"),
         (["analyze", CA, "--thru", "1-2"], "--thru"),
         (["analyze", str(TOUCHSTONE / "P1TX1_P2RX1.s4p"), "--baud", "106.25G"], "band short of Nyquist"),

@@ -69,13 +69,13 @@ def test_reach_of_a_measured_file_needs_its_length():
         (["link", "--ideal", "--pattern", "PRBS8"], "unknown pattern"),
         (["link", "--ideal", "--pattern", "SSPRQ"], "pattern-file"),
         (["link", "--awg", "26", "--baud", "300G"], "1..200 GBd"),
-        (["link", "--ideal", "--mode", "time", "--symbols", "0"], "must be > 0"),
+        (["link", "--ideal", "--mode", "time", "--symbols", "0"], "use >= 1"),
         (["link", "missing.s4p"], "no such file"),
         (["link", "--ideal", "--awg", "26"], "exactly one channel"),
         (["link"], "exactly one channel"),
         (["link", "--awg", "26", "--ffe", "x"], "--ffe"),
-        (["reach", "--awg", "26", "--required-m", "-1"], "length"),
-        (["link", "--awg", "26", "--target-ber", "2"], "target BER"),
+        (["reach", "--awg", "26", "--required-m", "-1"], "--required-m"),
+        (["link", "--awg", "26", "--target-ber", "2"], "--target-ber"),
     ],
 )
 def test_link_bad_input_exit_2_one_line(args, needle):

@@ -20,6 +20,7 @@ class FakeN6705:
 
     def __init__(self):
         self.volts = {}
+        self.on = {}
         self.errors = []
 
     def __call__(self, command: str):
@@ -42,6 +43,10 @@ class FakeN6705:
             return "+5.00000E-01"
         if head == "STAT:QUES:COND?":
             return "0"
+        if head == "OUTP":  # OUTPut[:STATe] ON|OFF,(@chanlist)
+            self.on[ch] = arg.split(",")[0].upper() in ("ON", "1")
+        if head == "OUTP?":
+            return "1" if self.on.get(ch) else "0"
         return None
 
 

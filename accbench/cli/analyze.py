@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from accbench.cli.options import ANALYZE_FLAGS, option_names, si
+from accbench.cli.options import ANALYZE_FLAGS, option_names
+from accbench.cli.params import OutputFile, quantity
 from accbench.errors import InputError
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--baud", default="53.125G", show_default=True, callback=si("Bd", "baud"),
+@click.option("--baud", default="53.125G", show_default=True, type=quantity("Bd", 0, open_low=True),
               help="Symbol rate; Nyquist = baud/2. SI suffixes: 106.25G.")
 @click.option("--thru", default="auto", show_default=True,
               help="Thru paths: auto, or P,N paths as 'a-b,c-d' (first port at end A).")
@@ -26,27 +27,34 @@ from accbench.errors import InputError
               help="NEXT aggressor Touchstone (repeatable).")
 @click.option("--fext", "fext_files", multiple=True, type=click.Path(dir_okay=False),
               help="FEXT aggressor Touchstone (repeatable).")
-@click.option("--fit-fmin", default="50M", show_default=True, callback=si("Hz", "fit start"),
+@click.option("--fit-fmin", default="50M", show_default=True, type=quantity("Hz", 0),
               help="Start of the IL fit band.")
-@click.option("--fit-fmax", default=None, callback=si("Hz", "fit end"),
+@click.option("--fit-fmax", default=None, type=quantity("Hz", 0, open_low=True),
               help="End of the IL fit band [default: baud, capped at the usable band].")
 @click.option("--allow-nonpassive", is_flag=True, help="Analyse clearly non-passive data anyway.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--plot", "plot_path", type=OutputFile(), default=None,
               help="Draw IL, fitted IL, ILD and RL (with the mask) to this PNG.")
+@click.option("--crosstalk", type=click.Choice(["next", "fext"]), default=None,
+              help="FILE is a NEXT or FEXT file: report its coupling and ICN on its own.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def analyze(file: Path, baud: float, thru: str, ports: str | None, deembed: str | None,
             mask: str | None, next_files: tuple[str, ...], fext_files: tuple[str, ...],
             fit_fmin: float, fit_fmax: float | None, allow_nonpassive: bool,
-            plot_path: str | None, as_json: bool) -> None:
+            plot_path: str | None, crosstalk: str | None, as_json: bool) -> None:
     """Loss figures of a Touchstone channel at the Nyquist frequency of BAUD."""
     from accbench.dsp.analysis import AnalysisOptions, analyze_file
 
-    options = AnalysisOptions(
-        baud=baud, thru=thru, ports=_parse_ports(ports), deembed=deembed, mask=mask,
-        next_files=next_files, fext_files=fext_files, fit_f_min_hz=fit_fmin,
-        fit_f_max_hz=fit_fmax, allow_nonpassive=allow_nonpassive,
-    )
+    if crosstalk:
+        _crosstalk_alone(file, crosstalk, baud, thru, as_json,
+                         {"--ports": ports, "--deembed": deembed, "--mask": mask, "--next": next_files,
+                          "--fext": fext_files, "--plot": plot_path, "--allow-nonpassive": allow_nonpassive})
+        return
     with option_names(ANALYZE_FLAGS):
+        options = AnalysisOptions(
+            baud=baud, thru=thru, ports=_parse_ports(ports), deembed=deembed, mask=mask,
+            next_files=next_files, fext_files=fext_files, fit_f_min_hz=fit_fmin,
+            fit_f_max_hz=fit_fmax, allow_nonpassive=allow_nonpassive,
+        )
         result = analyze_file(file, options)
     if plot_path:
         from accbench.dsp.plot import plot_analysis
@@ -55,6 +63,21 @@ def analyze(file: Path, baud: float, thru: str, ports: str | None, deembed: str 
     from accbench.cli.report import print_analysis
 
     _emit(result, as_json, print_analysis)
+
+
+def _crosstalk_alone(file: Path, kind: str, baud: float, thru: str, as_json: bool, unused: dict) -> None:
+    """``analyze --crosstalk``: one NEXT/FEXT file on its own (the options of a thru do not apply)."""
+    from accbench.dsp.aggressor import analyze_crosstalk_file
+
+    given = [flag for flag, value in unused.items() if value]
+    if given:
+        raise click.UsageError(f"{', '.join(given)}: for a thru, not for a crosstalk file analysed alone "
+                               "(--crosstalk); leave it out, or analyse the thru with --next/--fext")
+    with option_names(ANALYZE_FLAGS):
+        result = analyze_crosstalk_file(file, kind, baud, thru)
+    from accbench.cli.report import print_crosstalk
+
+    _emit(result, as_json, print_crosstalk)
 
 
 def _emit(result, as_json: bool, print_table) -> None:

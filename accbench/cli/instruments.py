@@ -9,7 +9,8 @@ import json
 
 import click
 
-from accbench.cli.options import INSTRUMENT_FLAGS, errors_named_by, resource_options, si
+from accbench.cli.options import INSTRUMENT_FLAGS, errors_named_by, resource_options
+from accbench.cli.params import OutputFile, count, quantity
 from accbench.errors import InputError
 
 
@@ -82,13 +83,13 @@ def measure() -> None:
 
 @measure.command("sparams")
 @resource_options
-@click.option("--start", default="10M", show_default=True, callback=si("Hz", "start"))
-@click.option("--stop", default="50G", show_default=True, callback=si("Hz", "stop"))
-@click.option("--points", type=int, default=5001, show_default=True)
-@click.option("--ifbw", default="1k", show_default=True, callback=si("Hz", "IF bandwidth"))
-@click.option("--power-dbm", type=float, default=None, help="Source power (dBm).")
-@click.option("--averages", type=int, default=1, show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Touchstone to write (.s4p).")
+@click.option("--start", default="10M", show_default=True, type=quantity("Hz", 0, open_low=True))
+@click.option("--stop", default="50G", show_default=True, type=quantity("Hz", 0, open_low=True))
+@click.option("--points", type=count(2, 1_000_001), default=5001, show_default=True)
+@click.option("--ifbw", default="1k", show_default=True, type=quantity("Hz", 0, open_low=True))
+@click.option("--power-dbm", type=quantity("dBm", -150, 40), default=None, help="Source power (dBm).")
+@click.option("--averages", type=count(1, 100_000), default=1, show_default=True)
+@click.option("-o", "--output", type=OutputFile(), required=True, help="Touchstone to write (.s4p).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @errors_named_by(INSTRUMENT_FLAGS)
 def measure_sparams(resource: str | None, backend: str, dialect: str | None, timeout_s: float, sim_dut: str | None,
@@ -111,14 +112,16 @@ def measure_sparams(resource: str | None, backend: str, dialect: str | None, tim
 
 @measure.command("ber")
 @resource_options
-@click.option("--baud", default="53.125G", show_default=True, callback=si("Bd", "baud"),
+@click.option("--baud", default="53.125G", show_default=True, type=quantity("Bd", 0, open_low=True),
               help="Symbol rate, within the BERT's range (accbench identify lists it).")
 @click.option("--pattern", default="PRBS13Q", show_default=True, help="PRBS7..31, PRBS13Q, PRBS31Q or SSPRQ.")
 @click.option("--pattern-file", default=None, help="Pattern file on the instrument (SSPRQ).")
-@click.option("--seconds", type=float, default=10.0, show_default=True, help="Gate time (s).")
-@click.option("--confidence", type=float, default=0.95, show_default=True, help="Confidence of the BER bound.")
+@click.option("--seconds", type=quantity("s", 0, 1e7, open_low=True), default=10.0, show_default=True,
+              help="Gate time (s).")
+@click.option("--confidence", type=quantity("", 0, 0.999999999, open_low=True), default=0.95, show_default=True,
+              help="Confidence of the BER bound.")
 @click.option("--no-gray", is_flag=True, help="Uncoded PAM4 mapping instead of Gray.")
-@click.option("--sync-timeout-s", type=float, default=10.0, show_default=True,
+@click.option("--sync-timeout-s", type=quantity("s", 0, 86400, open_low=True), default=10.0, show_default=True,
               help="How long the error detector may take to synchronise.")
 @click.option("--location", "locations", multiple=True,
               help="Where the generator/analyzer sit: analyzer=M2.DataIn (M8040A), ppg_module=7, ed_module=5 "
@@ -150,9 +153,12 @@ def measure_ber(resource: str | None, backend: str, dialect: str | None, timeout
 @measure.command("power")
 @resource_options
 @click.option("--channels", default="1", show_default=True, help="Rails, e.g. 1,2.")
-@click.option("--volts", type=float, default=None, help="Set every rail to this voltage and switch it on first.")
-@click.option("--current-limit", type=float, default=2.0, show_default=True, help="Current limit (A) with --volts.")
-@click.option("--points", type=int, default=0, show_default=True, help="Average an array capture of N points.")
+@click.option("--volts", type=quantity("V", 0, 100), default=None,
+              help="Set every rail to this voltage and switch it on first.")
+@click.option("--current-limit", type=quantity("A", 0, 100, open_low=True), default=2.0, show_default=True,
+              help="Current limit (A) with --volts.")
+@click.option("--points", type=count(0, 1_000_000), default=0, show_default=True,
+              help="Average an array capture of N points.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @errors_named_by(INSTRUMENT_FLAGS)
 def measure_power(resource: str | None, backend: str, dialect: str | None, timeout_s: float, sim_dut: str | None,
@@ -167,11 +173,16 @@ def measure_power(resource: str | None, backend: str, dialect: str | None, timeo
         if volts is not None:
             supply.power_up(rails, volts, current_limit)
         reading = supply.measure(rails, points)
+        off = [rail for rail in rails if not supply.output_on(rail)]
     finally:
         supply.close()
     if as_json:
-        click.echo(json.dumps(reading.to_dict(), indent=2))
+        click.echo(json.dumps({**reading.to_dict(), "rails_off": off}, indent=2))
     else:
         for rail in reading.channels:
-            click.echo(f"rail {rail.channel}: {rail.volts:.4f} V  {rail.amps:.4f} A  {rail.watts:.4f} W")
+            state = "  (output off)" if rail.channel in off else ""
+            click.echo(f"rail {rail.channel}: {rail.volts:.4f} V  {rail.amps:.4f} A  {rail.watts:.4f} W{state}")
         click.echo(f"total: {reading.total_w:.4f} W")
+    if off:
+        click.echo(f"accbench: warning: rail(s) {', '.join(map(str, off))} switched off, so they read 0 W: "
+                   "give --volts (and --current-limit) to switch them on first", err=True)

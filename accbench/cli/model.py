@@ -19,10 +19,10 @@ from accbench.cli.options import (
     link_arguments,
     link_options,
     option_names,
-    si,
     twinax_options,
     wire_arguments,
 )
+from accbench.cli.params import OutputFile, count, quantity
 from accbench.errors import InputError
 
 
@@ -33,10 +33,12 @@ def _wire_or_none(wire: dict[str, Any]) -> dict[str, Any] | None:
 
 @click.command()
 @twinax_options
-@click.option("--length-m", type=float, default=3.0, show_default=True, help="Cable length in m.")
-@click.option("--fmax", default="60G", show_default=True, callback=si("Hz", "fmax"), help="Top frequency.")
-@click.option("--fstep", default="10M", show_default=True, callback=si("Hz", "fstep"), help="Frequency step.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
+@click.option("--length-m", type=quantity("m", 0, 100, open_low=True), default=3.0, show_default=True,
+              help="Cable length in m.")
+@click.option("--fmax", default="60G", show_default=True, type=quantity("Hz", 0, open_low=True), help="Top frequency.")
+@click.option("--fstep", default="10M", show_default=True, type=quantity("Hz", 0, open_low=True),
+              help="Frequency step.")
+@click.option("-o", "--output", type=OutputFile(), required=True,
               help="Touchstone file to write (.s4p).")
 @click.option("--json", "as_json", is_flag=True, help="Print the model parameters and IL as JSON.")
 def synth(length_m: float, fmax: float, fstep: float, output: str, as_json: bool, **kw: Any) -> None:
@@ -66,6 +68,8 @@ def _ctle_setting(text: str) -> tuple[float, float] | None:
         values = [float(v) for v in text.split(",")]
     except ValueError as exc:
         raise InputError(f"--ctle {text!r}: give auto, gDC or gDC,gDC2 in dB") from exc
+    if len(values) > 2:
+        raise InputError(f"--ctle {text!r}: give auto, gDC or gDC,gDC2 in dB (two values at most)")
     return values[0], values[1] if len(values) > 1 else 0.0
 
 
@@ -74,18 +78,19 @@ def _ctle_setting(text: str) -> tuple[float, float] | None:
 @click.option("--ideal", is_flag=True, help="Ideal link: lossless, no filters, noise only from --noise-rms.")
 @twinax_options
 @link_options
-@click.option("--length-m", type=float, default=None, help="Cable length in m (scales FILE; sets the wire).")
+@click.option("--length-m", type=quantity("m", 0, 100, open_low=True), default=None,
+              help="Cable length in m (scales FILE; sets the wire).")
 @click.option("--mode", type=click.Choice(["stat", "time", "time-os"]), default="stat", show_default=True,
               help="stat; time (symbol-spaced numba); time-os (32 samples/UI, jitter moves the sampling).")
-@click.option("--symbols", type=int, default=1_000_000, show_default=True, help="Symbols in time mode.")
+@click.option("--symbols", type=count(1), default=1_000_000, show_default=True, help="Symbols in time mode.")
 @click.option("--pattern", default="random", show_default=True,
               help="random, PRBS7/9/13/15/23/31, PRBS13Q, PRBS31Q, SSPRQ (with --pattern-file).")
 @click.option("--pattern-file", type=click.Path(dir_okay=False), default=None, help="Symbol table (SSPRQ).")
-@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the random streams.")
-@click.option("--noise-rms", type=float, default=None,
+@click.option("--seed", type=count(0, 2**63 - 1), default=1, show_default=True, help="Seed of the random streams.")
+@click.option("--noise-rms", type=quantity("", 0, 10), default=None,
               help="Gaussian noise rms at the slicer (peak level 1); replaces the noise model.")
 @click.option("--ctle", default="auto", show_default=True, help="auto, or a fixed gDC (dB) or gDC,gDC2.")
-@click.option("--eye", "eye_path", type=click.Path(dir_okay=False), default=None, help="Eye diagram PNG.")
+@click.option("--eye", "eye_path", type=OutputFile(), default=None, help="Eye diagram PNG.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def link(file: str | None, ideal: bool, length_m: float | None, mode: str, symbols: int, pattern: str,
          pattern_file: str | None, seed: int, noise_rms: float | None, ctle: str, eye_path: str | None,
@@ -97,8 +102,6 @@ def link(file: str | None, ideal: bool, length_m: float | None, mode: str, symbo
         setup = build_link(file, wire=_wire_or_none(wire_arguments(kw)), ideal=ideal, length_m=length_m,
                            **link_arguments(kw))
     setting = _ctle_setting(ctle)
-    if noise_rms is not None and noise_rms < 0:
-        raise InputError("--noise-rms must be >= 0")
     with option_names({**ANALYZE_FLAGS, **LINK_FLAGS}):
         result = setup.simulate(mode=mode, n_symbols=symbols, noise_rms=noise_rms, ctle_setting=setting,
                                 pattern=pattern, pattern_file=pattern_file, seed=seed, eye_path=eye_path)
@@ -114,8 +117,10 @@ def link(file: str | None, ideal: bool, length_m: float | None, mode: str, symbo
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @twinax_options
 @link_options
-@click.option("--required-m", type=float, default=3.0, show_default=True, help="Required reach in m.")
-@click.option("--stretch-m", type=float, default=5.0, show_default=True, help="Stretch-goal reach in m.")
+@click.option("--required-m", type=quantity("m", 0, 100, open_low=True), default=3.0, show_default=True,
+              help="Required reach in m.")
+@click.option("--stretch-m", type=quantity("m", 0, 100, open_low=True), default=5.0, show_default=True,
+              help="Stretch-goal reach in m.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def reach(file: str | None, required_m: float, stretch_m: float, as_json: bool, **kw: Any) -> None:
     """Longest cable length that closes the link at the target BER, and the power gate."""

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from accbench.units import parse_si
+from accbench.cli.params import count, quantity
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,27 +34,17 @@ LINK_FLAGS: dict[str, str] = {
     "ffe": "--ffe", "ffe_pre": "--ffe", "ffe_post": "--ffe", "ffe_method": "--ffe-method",
     "ffe_tap_limit": "--ffe-limit", "dfe": "--dfe", "host_tx_loss_db": "--host-loss-db",
     "host_rx_loss_db": "--host-loss-db", "end_loss_db": "--end-loss-db", "tx_ffe": "--tx-ffe", "lanes": "--lanes",
-    "max_power_w": "--max-power-w",
+    "max_power_w": "--max-power-w", "ctle_setting": "--ctle", "noise_rms": "--noise-rms",
 }
 """Parameter of ``build_link`` (and of the ``LinkConfig`` and wire it builds) -> the option that sets it."""
 
 ANALYZE_FLAGS: dict[str, str] = {
     "baud": "--baud", "thru": "--thru", "ports": "--ports", "allow_nonpassive": "--allow-nonpassive",
     "host_classes": "--host-class", "host_class": "--host-class", "n_symbols": "--symbols", "mode": "--mode",
-    "pattern_file": "--pattern-file",
+    "pattern_file": "--pattern-file", "pattern": "--pattern", "crosstalk": "--crosstalk", "fit_f_min_hz": "--fit-fmin",
+    "fit_f_max_hz": "--fit-fmax", "mask": "--mask", "deembed": "--deembed",
 }
 """Parameters of the analysis, COM and time-domain functions -> the options that set them."""
-
-
-def si(unit: str, what: str) -> Callable[[click.Context, click.Parameter, str | None], float | None]:
-    """click callback turning '106.25G' into 106.25e9."""
-
-    def convert(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
-        if value is None:
-            return None
-        return parse_si(value, unit, what)
-
-    return convert
 
 
 def _apply(func: F, options: list[Callable[[F], F]]) -> F:
@@ -67,27 +57,33 @@ def _apply(func: F, options: list[Callable[[F], F]]) -> F:
 def twinax_options(func: F) -> F:
     """The wire and twinax options shared by synth, link and reach."""
     return _apply(func, [
-        click.option("--awg", type=float, default=None, help="Wire gauge (AWG)."),
-        click.option("--diameter-mm", type=float, default=None, help="Wire diameter in mm (instead of --awg)."),
+        click.option("--awg", type=quantity(), default=None, help="Wire gauge (AWG)."),
+        click.option("--diameter-mm", type=quantity("", 0, open_low=True), default=None,
+                     help="Wire diameter in mm (instead of --awg)."),
         click.option("--grade", default="Cu-ETP", show_default=True,
                      help="Copper: Cu-ETP (CW004A) or Cu-OFC (CW008A)."),
         click.option("--temper", default="annealed", show_default=True, help="annealed or hard-drawn."),
-        click.option("--iacs", type=float, default=None, help="Conductivity in %IACS (overrides grade)."),
-        click.option("--rq-um", type=float, default=0.0, show_default=True, help="Surface roughness Rq in um."),
+        click.option("--iacs", type=quantity("", 0, 120, open_low=True), default=None,
+                     help="Conductivity in %IACS (overrides grade)."),
+        click.option("--rq-um", type=quantity("", 0, 50), default=0.0, show_default=True,
+                     help="Surface roughness Rq in um."),
         click.option("--roughness-model", default="hammerstad", show_default=True,
                      help="none, hammerstad, groiss or gradient (scikit-rf)."),
         click.option("--dielectric", default="foamed-pe", show_default=True,
                      help="foamed-pe, solid-pe, fep or foamed-fep."),
-        click.option("--eps-r", type=float, default=None, help="Relative permittivity at 10 GHz (overrides)."),
-        click.option("--tan-delta", type=float, default=None, help="Loss tangent at 10 GHz (overrides)."),
-        click.option("--zdiff", type=float, default=100.0, show_default=True, help="Pair impedance in ohm."),
-        click.option("--zcomm", type=float, default=30.0, show_default=True, help="Common-mode impedance in ohm."),
-        click.option("--skew-ps-per-m", type=float, default=0.0, show_default=True, help="P/N skew in ps/m."),
-        click.option("--carbon-mg-m2", type=float, default=0.0, show_default=True,
+        click.option("--eps-r", type=quantity("", 1, 20), default=None,
+                     help="Relative permittivity at 10 GHz (overrides)."),
+        click.option("--tan-delta", type=quantity("", 0, 1), default=None, help="Loss tangent at 10 GHz (overrides)."),
+        click.option("--zdiff", type=quantity("", 0, open_low=True), default=100.0, show_default=True,
+                     help="Pair impedance in ohm."),
+        click.option("--zcomm", type=quantity("", 0, open_low=True), default=30.0, show_default=True,
+                     help="Common-mode impedance in ohm."),
+        click.option("--skew-ps-per-m", type=quantity(), default=0.0, show_default=True, help="P/N skew in ps/m."),
+        click.option("--carbon-mg-m2", type=quantity("", 0, 10000), default=0.0, show_default=True,
                      help="Surface carbon in mg/m^2."),
         click.option("--carbon-model", default="roughening", show_default=True,
                      help="Carbon hypothesis: roughening, shell or none."),
-        click.option("--carbon-threshold", type=float, default=50.0, show_default=True,
+        click.option("--carbon-threshold", type=quantity("", 0, 10000), default=50.0, show_default=True,
                      help="Carbon (mg/m^2) below which it has no effect."),
     ])
 
@@ -95,18 +91,18 @@ def twinax_options(func: F) -> F:
 def link_options(func: F) -> F:
     """Options of the link model shared by link and reach."""
     return _apply(func, [
-        click.option("--baud", default="106.25G", show_default=True, callback=si("Bd", "baud"),
+        click.option("--baud", default="106.25G", show_default=True, type=quantity("Bd", 0, open_low=True),
                      help="Symbol rate (53.125G, 106.25G presets; 1-200 GBd)."),
-        click.option("--target-ber", type=float, default=2.4e-4, show_default=True,
+        click.option("--target-ber", type=quantity("", 0, 0.5, open_low=True), default=2.4e-4, show_default=True,
                      help="BER target (KP4 pre-FEC threshold by default)."),
         click.option("--ffe", default="2,5", show_default=True, help="FFE pre,post taps."),
         click.option("--ffe-method", default="mmse", show_default=True, help="mmse or zf."),
-        click.option("--ffe-limit", type=float, default=None,
+        click.option("--ffe-limit", type=quantity("", 0, open_low=True), default=None,
                      help="Limit |c_k/c_0| of every FFE tap but the main one."),
         click.option("--dfe", is_flag=True, help="Add a 1-tap DFE (for comparison; an ACC is linear)."),
-        click.option("--host-loss-db", type=float, default=0.0, show_default=True,
+        click.option("--host-loss-db", type=quantity("dB", 0, 60), default=0.0, show_default=True,
                      help="Loss of each host channel (PCB) at Nyquist."),
-        click.option("--end-loss-db", type=float, default=0.0, show_default=True,
+        click.option("--end-loss-db", type=quantity("dB", 0, 60), default=0.0, show_default=True,
                      help="Fixed loss of each cable end (paddle card) at Nyquist."),
         click.option("--host-tx-file", type=click.Path(dir_okay=False), default=None,
                      help="Touchstone of the host TX channel (replaces --host-loss-db on that side)."),
@@ -114,15 +110,16 @@ def link_options(func: F) -> F:
                      help="Touchstone of the host RX channel (replaces --host-loss-db on that side)."),
         click.option("--tx-ffe", default="0,0,1,0", show_default=True,
                      help="TX FFE preset c(-2),c(-1),c(0),c(1) within the 802.3dj limits."),
-        click.option("--measured-length-m", type=float, default=None,
+        click.option("--measured-length-m", type=quantity("m", 0, 100, open_low=True), default=None,
                      help="Length of the cable in FILE (needed to scale it to other lengths)."),
         click.option("--thru", default="auto", show_default=True, help="Port map of FILE (see analyze)."),
         click.option("--next", "next_files", multiple=True, type=click.Path(dir_okay=False),
                      help="NEXT aggressor Touchstone (repeatable)."),
         click.option("--fext", "fext_files", multiple=True, type=click.Path(dir_okay=False),
                      help="FEXT aggressor Touchstone (repeatable)."),
-        click.option("--max-power-w", type=float, default=5.0, show_default=True, help="Power gate limit (W)."),
-        click.option("--lanes", type=int, default=4, show_default=True, help="Lanes per cable end."),
+        click.option("--max-power-w", type=quantity("W", 0, 1000, open_low=True), default=5.0, show_default=True,
+                     help="Power gate limit (W)."),
+        click.option("--lanes", type=count(1, 64), default=4, show_default=True, help="Lanes per cable end."),
     ])
 
 
@@ -134,7 +131,8 @@ def resource_options(func: F) -> F:
         click.option("--backend", default="", help="pyvisa backend: '' (system VISA), '@py' (pyvisa-py), '@accsim' "
                                                    "(simulated bench; the default for its resources)."),
         click.option("--dialect", default=None, help="Force a dialect instead of choosing it from *IDN?."),
-        click.option("--timeout-s", type=float, default=10.0, show_default=True, help="Default I/O timeout."),
+        click.option("--timeout-s", type=quantity("s", 0, 86400, open_low=True), default=10.0, show_default=True,
+                     help="Default I/O timeout."),
         click.option("--sim-dut", default=None,
                      help="Simulated bench only: the connected cable, e.g. awg=26,length_m=3,carbon_mg_m2=80."),
     ])

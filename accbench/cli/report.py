@@ -24,6 +24,20 @@ def _print_rows(title: str, rows: list[tuple[str, str]], console: Console | None
     (console or Console()).print(table)
 
 
+def print_crosstalk(result, console: Console | None = None) -> None:
+    """Print a ``CrosstalkResult`` (one NEXT/FEXT file on its own) as a two-column table."""
+    pm = result.port_map
+    rows = [
+        ("crosstalk", result.kind.upper()),
+        ("port map", f"{pm.get('thru')} ({pm.get('source')})"),
+        ("Nyquist", _fmt(result.nyquist_hz / 1e9, " GHz", 4)),
+        ("coupling at Nyquist", _fmt(result.xt_nyquist_db, " dB")),
+        ("peak coupling to the baud", f"{result.xt_peak_db:.2f} dB at {result.xt_peak_freq_hz / 1e9:.2f} GHz"),
+        ("ICN of this aggressor", _fmt(result.icn_mv, " mV", 3)),
+    ]
+    _print_rows(f"{result.file} @ {result.baud / 1e9:g} GBd", rows, console)
+
+
 def print_analysis(result, console: Console | None = None) -> None:
     """Print an ``AnalysisResult`` as a two-column table."""
     pm = result.port_map

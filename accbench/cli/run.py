@@ -7,6 +7,7 @@ import json
 import click
 
 from accbench.cli.options import option_names
+from accbench.cli.params import OutputFile, OutputFolder
 from accbench.errors import RunInterrupted
 
 RUN_FLAGS = {"resume": "--resume", "force": "--force"}
@@ -14,7 +15,7 @@ RUN_FLAGS = {"resume": "--resume", "force": "--force"}
 
 @click.command()
 @click.argument("plan_file", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Run record (HDF5).")
+@click.option("-o", "--output", type=OutputFile(), required=True, help="Run record (HDF5).")
 @click.option("--bench", "bench_file", type=click.Path(dir_okay=False), default=None,
               help="Bench file (TOML) naming the real instruments; without it the simulated bench is used.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in OUTPUT, skipping finished cables.")
@@ -64,7 +65,7 @@ def show(record: str, as_json: bool) -> None:
 
 @click.command()
 @click.argument("record", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(file_okay=False), required=True,
+@click.option("-o", "--output", type=OutputFolder(), required=True,
               help="Folder for index.html and the PNG figures.")
 def report(record: str, output: str) -> None:
     """Self-contained HTML report of a run (IL with mask, eye and bathtub, reach vs carbon, lots) plus PNGs."""

@@ -7,18 +7,20 @@ import sys
 import click
 
 from accbench.cli.options import errors_named_by
+from accbench.cli.params import count
 from accbench.errors import InputError
 
 
 @click.command("sim-server")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
-@click.option("--base-port", type=int, default=5025, show_default=True,
+@click.option("--base-port", type=count(0, 65533), default=5025, show_default=True,
               help="VNA port; the BERT listens on +1, the power analyzer on +2.")
 @click.option("--dut", "duts", multiple=True,
               help="A simulated cable, e.g. serial=A1,awg=26,length_m=3,carbon_mg_m2=80 (repeat for several; "
                    "select with SIM:DUT '<serial>').")
 @click.option("--faults", default="", help="Faults, e.g. vna.stall@3,bert.sync_loss,power.drop~0.05.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the noise, counts and faults.")
+@click.option("--seed", type=count(0, 2**63 - 1), default=1, show_default=True,
+              help="Seed of the noise, counts and faults.")
 @click.option("--vna", "--vna-dialect", "vna_model", default="N5247B", show_default=True,
               help="Simulated VNA: N5247B, E5080B or ZNA67 (or a dialect: keysight-pna, rs-zna).")
 @click.option("--bert", "--bert-dialect", "bert_model", default="M8040A", show_default=True,
