@@ -40,8 +40,12 @@ RECV_BYTES = 65536
 log = logging.getLogger(__name__)
 
 
+MAX_CLIENTS = 64  # per instrument; a real LAN instrument takes a handful of socket clients
+
+
 class _Server(socketserver.ThreadingTCPServer):
-    """One instrument's listening socket: a thread per client, a backlog as deep as the system allows."""
+    """One instrument's listening socket: a thread per client (at most ``MAX_CLIENTS``), a backlog as deep as
+    the system allows. A client past the limit is closed at once and logged, so no client can exhaust threads."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -49,6 +53,29 @@ class _Server(socketserver.ThreadingTCPServer):
     instrument: SimInstrument
     role: str = ""
     max_message_bytes: int = MAX_MESSAGE_BYTES
+
+    def __init__(self, address: tuple[str, int], max_clients: int = MAX_CLIENTS) -> None:
+        super().__init__(address, _Handler)
+        self.max_clients = max_clients
+        self._clients = threading.BoundedSemaphore(max_clients)
+
+    def process_request(self, request, client_address) -> None:
+        if not self._clients.acquire(blocking=False):
+            log.warning("sim %s: refused %s: %d clients already connected", self.role, client_address,
+                        self.max_clients)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._clients.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._clients.release()
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -104,17 +131,18 @@ class SimServer:
     """The simulated bench served on ``host``: VNA at ``base_port``, BERT at +1, power at +2.
 
     ``max_message_bytes``: the longest program message accepted; longer ones are discarded with
-    error -223 queued (see the module docstring).
+    error -223 queued (see the module docstring). ``max_clients``: connections served at once per
+    instrument; one more is closed on arrival.
     """
 
     def __init__(self, bench: SimBench, host: str = "127.0.0.1", base_port: int = 5025,
-                 max_message_bytes: int = MAX_MESSAGE_BYTES):
+                 max_message_bytes: int = MAX_MESSAGE_BYTES, max_clients: int = MAX_CLIENTS):
         self.bench = bench
         self.host = host
         self.servers: dict[str, _Server] = {}
         for offset, role in enumerate(ROLES):
             port = base_port + offset if base_port else 0
-            server = _Server((host, port), _Handler)
+            server = _Server((host, port), max_clients)
             server.instrument = bench.instrument(device_for(role, bench))
             server.role = role
             server.max_message_bytes = int(max_message_bytes)
@@ -138,8 +166,10 @@ class SimServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving and close the sockets (also when never started: ``shutdown`` would wait forever)."""
         for server in self.servers.values():
-            server.shutdown()
+            if self._threads:
+                server.shutdown()
             server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)

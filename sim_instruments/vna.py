@@ -29,6 +29,7 @@ from accbench.sim.scpi import ScpiError, boolean, choice, number, unquote
 from accbench.capabilities import capability_for
 
 PARAMS = [f"S{i}{j}" for i in range(1, 5) for j in range(1, 5)]
+MAX_TRACES = 256  # a bound of the twin (the real limits are per model and firmware): traces cannot grow unbounded
 F_MIN_HZ, F_MAX_HZ = 10e6, 67e9  # the twin's own band when the model's range is not in the table
 IFBW_STEPS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
 TRIGGERS = {"IMMediate": "IMM", "EXTernal": "EXT", "MANual": "MAN"}
@@ -135,6 +136,8 @@ class SimVna(SimInstrument):
     def define_trace(self, name: str, param: str) -> None:
         if param not in PARAMS:
             raise ScpiError(-224, f"{param}: a 4-port defines S11..S44")
+        if name not in self.traces and len(self.traces) >= MAX_TRACES:
+            raise ScpiError(-225, f"Out of memory;{MAX_TRACES} measurements defined, delete some first")
         self.traces[name] = param
         self.trace_data.pop(name, None)
 

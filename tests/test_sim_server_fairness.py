@@ -277,3 +277,51 @@ def test_the_bench_is_shared_by_all_clients(server):
     finally:
         for client in (a, b, c):
             client.close()
+
+
+def test_clients_past_the_limit_are_closed_and_the_others_served(bench, caplog):
+    server = SimServer(bench, base_port=0, max_clients=2).start()
+    try:
+        first, second = Client(server.port("power")), Client(server.port("power"))
+        assert first.ask("*IDN?").startswith(b"Keysight") and second.ask("*IDN?").startswith(b"Keysight")
+        with caplog.at_level(logging.WARNING, logger="accbench.sim.server"):
+            third = Client(server.port("power"))
+            assert third.replies.readline() == b""  # closed on arrival, no thread spent on it
+            third.close()
+        assert "2 clients already connected" in caplog.text
+        assert first.ask("*IDN?").startswith(b"Keysight")  # the others go on
+        second.close()
+        for _ in range(100):  # the freed place is taken by the next client (bounded wait)
+            fourth = Client(server.port("power"))
+            fourth.write("*IDN?")
+            reply = fourth.read()
+            fourth.close()
+            if reply:
+                break
+            threading.Event().wait(0.05)
+        assert reply.startswith(b"Keysight")
+        first.close()
+    finally:
+        server.stop()
+
+
+def test_a_server_never_started_stops_at_once(bench):
+    done = threading.Event()
+    server = SimServer(bench, base_port=0)
+    thread = threading.Thread(target=lambda: (server.stop(), done.set()), daemon=True)
+    thread.start()
+    assert done.wait(TIMEOUT_S)
+
+
+def test_vna_measurements_are_bounded(server):
+    from accbench.sim.vna import MAX_TRACES
+
+    vna = Client(server.port("vna"))
+    try:
+        for n in range(1, MAX_TRACES + 2):
+            vna.write(f"CALC1:MEAS{n}:DEF 'S21'")
+        assert vna.ask("SYST:ERR?").startswith(b"-225")
+        assert vna.ask("CALC1:MEAS:DEL:ALL;*OPC?") == b"1"
+        assert vna.ask("CALC1:MEAS1:DEF 'S21';*OPC?") == b"1"  # deleting frees them
+    finally:
+        vna.close()
