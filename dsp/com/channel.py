@@ -11,12 +11,13 @@ The system grid: f = 0 .. M fb / 2 in steps of f_step, so the time step is one M
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import skrf as rf
 from accbench.dsp.com import twoport as tp
 from accbench.dsp.com.devices import EndCase, receiver, transmitter
+from accbench.dsp.com.memo import CACHE_SIZE, Keyed, frozen, keyed
 from accbench.dsp.com.params import ClauseParams
 from accbench.dsp.portmap import PortMap, resolve_port_map
 
@@ -131,21 +132,56 @@ class Path:
     h21: np.ndarray = field(repr=False)
 
 
+END_FIELDS = ("method", "r_0", "device", "packages", "host")  # what the ends depend on
+FILTER_FIELDS = ("t_r_s", "f_r", "baud")  # what Ht Hr depends on
+
+
+def path_ends(p: ClauseParams, f_ch: np.ndarray, end: EndCase, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(transmitting end, receiving end) of a ``kind`` path on the channel's grid, cached per clause and grid."""
+    return _path_ends(keyed(p, END_FIELDS), keyed(f_ch), end, {"thru": "tx", "next": "next", "fext": "fext"}[kind])
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _path_ends(p: Keyed, f: Keyed, end: EndCase, role: str) -> tuple[np.ndarray, np.ndarray]:
+    return frozen(transmitter(f.value, p.value, end, role), receiver(f.value, p.value, end))
+
+
+def edge_and_filter(p: ClauseParams, freq_hz: np.ndarray) -> np.ndarray:
+    """Ht Hr (93A-46 x 93A-20) on ``freq_hz``, cached per clause and grid."""
+    return _edge_and_filter(keyed(p, FILTER_FIELDS), keyed(freq_hz))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _edge_and_filter(p: Keyed, f: Keyed) -> np.ndarray:
+    return frozen(tx_edge(f.value, p.value.t_r_s) * rx_filter(f.value, p.value.f_r * p.value.baud))[0]
+
+
+def system_filters(p: ClauseParams, grid: SystemGrid) -> tuple[np.ndarray, np.ndarray]:
+    """(Ht Hr, Hr) on the system grid, cached per clause and grid."""
+    return _system_filters(keyed(p, FILTER_FIELDS), grid)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _system_filters(p: Keyed, grid: SystemGrid) -> tuple[np.ndarray, np.ndarray]:
+    f, q = grid.freq_hz, p.value
+    hr = rx_filter(f, q.f_r * q.baud)
+    return frozen(tx_edge(f, q.t_r_s) * hr, hr)
+
+
 def terminated_path(p: ClauseParams, grid: SystemGrid, sdd: np.ndarray, f_ch: np.ndarray, end: EndCase,
                     kind: str, name: str) -> Path:
     """Cascade a channel (differential two-port at 100 ohm, on ``f_ch``) with its ends, onto the system grid."""
     s = tp.renormalize(sdd, 100.0, 2 * p.r_0)
-    role = {"thru": "tx", "next": "next", "fext": "fext"}[kind]
-    full = tp.cascade(transmitter(f_ch, p, end, role), s, receiver(f_ch, p, end))
+    tx, rx = path_ends(p, f_ch, end, kind)
+    full = tp.cascade(tx, s, rx)
     gamma = (p.r_d - p.r_0) / (p.r_d + p.r_0)
     f = grid.freq_hz
-    hthr_ch = tx_edge(f_ch, p.t_r_s) * rx_filter(f_ch, p.f_r * p.baud)
-    vtf = interpolate_transfer(hthr_ch * tp.transfer(full, gamma, gamma), f_ch, f)
+    vtf = interpolate_transfer(edge_and_filter(p, f_ch) * tp.transfer(full, gamma, gamma), f_ch, f)
     impulse = np.fft.irfft(vtf, n=grid.n_time)
     mag = np.abs(impulse)
     impulse[np.nonzero(mag > IR_TRUNCATION * mag.max())[0][-1] + 1:] = 0.0
     vtf = np.fft.rfft(impulse)
-    hthr = tx_edge(f, p.t_r_s) * rx_filter(f, p.f_r * p.baud)
+    hthr = system_filters(p, grid)[0]
     ok = np.abs(hthr) > 1e-250
     h21 = np.zeros(f.size, dtype=complex)
     h21[ok] = vtf[ok] / hthr[ok]

@@ -15,7 +15,6 @@ import numpy as np
 import skrf as rf
 from accbench.dsp.com import evaluate as ev
 from accbench.dsp.com import fom93a, margin, search
-from accbench.dsp.com import pulses as pu
 from accbench.dsp.com.channel import (
     SystemGrid,
     channel_port_map,
@@ -172,20 +171,21 @@ def com_case(setup: ev.Setup, sgrid: search.Grid, mode: str = "smart") -> ComCas
     """COM of one prepared end case: the equaliser searched over ``sgrid`` (smart or exhaustive)."""
     p = setup.p
 
-    def taps_of(point):
-        return pu.tx_taps(sgrid.taps(point))
+    taps_of = sgrid.tap_array
 
     exact = None
     if p.method == "178A":
         hint = [None]
 
         def score(point):
-            f = ev.fom_178a(setup, sgrid.g_dc[point[0]], sgrid.g_dc2[point[1]], taps_of(point), start=hint[0])
+            f = ev.fom_178a(setup, sgrid.g_dc[point[0]], sgrid.g_dc2[point[1]], taps_of(point), start=hint[0],
+                            want_taps=False)
             hint[0] = f.offset
             return f.fom_db
 
         def exact(point):
-            return ev.fom_178a(setup, sgrid.g_dc[point[0]], sgrid.g_dc2[point[1]], taps_of(point)).fom_db
+            return ev.fom_178a(setup, sgrid.g_dc[point[0]], sgrid.g_dc2[point[1]], taps_of(point),
+                               want_taps=False).fom_db
     else:
         def score(point):
             return fom93a.fom_93a(setup, sgrid.g_dc[point[0]], sgrid.g_dc2[point[1]], taps_of(point)).fom_db

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,8 +22,19 @@ from accbench.dsp.com import noise as nz
 from accbench.dsp.com import pulses as pu
 from accbench.dsp.com.channel import Path, SystemGrid
 from accbench.dsp.com.devices import EndCase
-from accbench.dsp.com.folded import FoldedPath, slope_basis
+from accbench.dsp.com.folded import (
+    N_TX,
+    FoldedPath,
+    bound_before,
+    head_range,
+    loudest_phase,
+    phase_autocorr,
+    samples_range,
+    slope_basis,
+    tap_autocorr,
+)
 from accbench.dsp.com.params import ClauseParams
+from numba import njit
 from scipy.linalg import toeplitz
 
 NO_TX_FFE = pu.tx_taps({})
@@ -44,6 +56,11 @@ class Setup:
     slope: FoldedPath | None = None  # the victim's slope by phase
     folded_aggressors: list[FoldedPath] = field(default_factory=list)
     head_uis: int = 0  # UIs of the pulse's start that hold its peak, cursor and the FFE's reach
+    # 93A only: the cursor rule, (head, anchor, spu, b_max(1)) -> sample index of h(0) in ``head`` (the
+    # equalised pulse's first ``head_uis`` UIs, every phase). None: the built-in rule of MATLAB COM 4.50
+    # (``fom93a.cursor_index``), compiled into the FOM; another rule (e.g. PyChOpMarg's, to compare with it)
+    # is called from Python on the head and the rest of the FOM is unchanged.
+    cursor_rule: Callable[[np.ndarray, int, int, float], int] | None = None
     var_x: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -60,12 +77,9 @@ class Setup:
 
 def prepare(p: ClauseParams, grid: SystemGrid, end: EndCase, paths: list[Path]) -> Setup:
     """Basis pulses of the victim and its aggressors and the receiver-noise basis."""
-    hthr, hr = pu.system_filters(p, grid)
-    basis = pu.ctle_basis(grid.freq_hz, p)
-    pulses = [pu.path_pulses(p, grid, path, basis, hthr) for path in paths]
+    pulses = [pu.path_pulses(p, grid, path) for path in paths]
     lim = mmse.FfeLimits.from_table(p.rx_ffe) if p.rx_ffe else None
-    xsinc = grid.samples_per_ui * np.sinc(grid.freq_hz / p.baud)
-    unequalised = np.fft.irfft(xsinc * hthr * paths[0].h21, n=grid.n_time)
+    unequalised = np.fft.irfft(pu.pulse_shaping(p, grid) * paths[0].h21, n=grid.n_time)
     anchor = int(np.argmax(unequalised)) - pulses[0].start + 3 * grid.samples_per_ui
     m = grid.samples_per_ui
     lags = lim.span if lim else 1
@@ -74,7 +88,7 @@ def prepare(p: ClauseParams, grid: SystemGrid, end: EndCase, paths: list[Path]) 
     aggs = [FoldedPath.of(a.kind, a.name, a.basis, m, lags) for a in pulses[1:]]
     reach = (lim.pre + p.b_max.size + 1) if lim else 1
     head = min(anchor // m + HEAD_MARGIN_UI + reach, folded.q.shape[-1])
-    return Setup(p, grid, end, pulses[0], pulses[1:], nz.rx_noise_basis(p, grid, basis, hr), lim, anchor,
+    return Setup(p, grid, end, pulses[0], pulses[1:], nz.system_rx_noise_basis(p, grid), lim, anchor,
                  folded, slope, aggs, head)
 
 
@@ -106,40 +120,92 @@ def candidate_pulses(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray
     return w, vic, htn, aggs
 
 
-def _noise_rows(s: Setup, w: np.ndarray, taps: np.ndarray, span: int):
-    """Per phase: autocorrelations of the victim (r_hh), transmitter noise and slope; crosstalk; receiver noise."""
-    p = s.p
-    r_hh = s.folded.autocorr(w, taps, span)
-    r_tn = 10 ** (-p.snr_tx_db / 10) * s.folded.autocorr(w, NO_TX_FFE, span)
-    r_jj = s.slope.autocorr(w, taps, span)
-    r_xn = np.zeros(span)
-    for agg in s.folded_aggressors:
-        r = agg.autocorr(w, NO_TX_FFE if agg.kind == "next" else taps, span)
-        r_xn += s.var_x * r[int(np.argmax(r[:, 0]))]
-    return r_hh, r_tn, r_jj, r_xn, s.rx_noise(w, span)
+NO_TX_ACC = tap_autocorr(NO_TX_FFE)
 
 
-def _h_rows(h: np.ndarray, dh: int, lim: mmse.FfeLimits, nb: int) -> np.ndarray:
-    """(1 + nb, span): the cursor row and DFE rows of symbol-spaced pulse ``h`` against the FFE tap positions."""
-    d = dh + lim.pre
-    rows = (d + np.arange(nb + 1))[:, None] - np.arange(lim.span)[None, :]
-    if rows.max() >= h.size:
+class _PhaseRows:
+    """The noise rows of a candidate, per phase on demand (a candidate visits a few of the spu phases): the
+    autocorrelations (lags 0 .. span - 1) of the victim (r_hh), its transmitter noise (r_tn) and slope (r_jj)
+    at a phase; the crosstalk (each aggressor at the phase of its largest energy) and the receiver noise."""
+
+    def __init__(self, s: Setup, w: np.ndarray, taps: np.ndarray, span: int) -> None:
+        self.s, self.w, self.span = s, w, span
+        self.acc = tap_autocorr(taps)
+        self.tn_scale = 10 ** (-s.p.snr_tx_db / 10)
+        self.r_rn = s.rx_noise(w, span)
+        self.r_xn = np.zeros(span)
+        for agg in s.folded_aggressors:
+            acc = NO_TX_ACC if agg.kind == "next" else self.acc
+            self.r_xn += s.var_x * phase_autocorr(agg.x, w, acc, loudest_phase(agg.x, w, acc), span)
+        self.rows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def at(self, phase: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(r_hh, r_tn, r_jj) of ``phase``."""
+        if phase not in self.rows:
+            s, w, span = self.s, self.w, self.span
+            self.rows[phase] = (phase_autocorr(s.folded.x, w, self.acc, phase, span),
+                                self.tn_scale * phase_autocorr(s.folded.x, w, NO_TX_ACC, phase, span),
+                                phase_autocorr(s.slope.x, w, self.acc, phase, span))
+        return self.rows[phase]
+
+
+@njit(cache=True)
+def _h_rows_at(head: np.ndarray, phase: int, spu: int, dh: int, pre: int, nb: int, span: int) -> np.ndarray:
+    """(1 + nb, span): the cursor row and DFE rows of the symbol-spaced samples ``head[phase::spu]`` (cursor at
+    sample ``dh``) against the FFE tap positions; zero before the head's start."""
+    n_h = (head.size - phase + spu - 1) // spu
+    d = dh + pre
+    if d + nb >= n_h:
         raise ValueError("pulse head too short for the FFE")
-    return np.where(rows >= 0, h[np.clip(rows, 0, None)], 0.0)
+    out = np.zeros((nb + 1, span))
+    for i in range(nb + 1):
+        for j in range(span):
+            k = d + i - j
+            if k >= 0:
+                out[i, j] = head[phase + k * spu]
+    return out
 
 
-def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start: int | None = None) -> Fom:
+HEAD_BACK_UI = 40  # UIs before the earliest FFE tap's reach that the 178A head is computed from
+
+
+def _peak_head(s: Setup, w: np.ndarray, taps: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """(head, u0, peak): the equalised pulse's samples from UI ``u0`` to ``head_uis`` and the index (from the
+    window's start) of its largest sample, the first of equals, as ``argmax`` over the whole head finds it.
+
+    Only the UIs from a little before the FFE's reach are computed when two things are proved: the
+    envelope bound (``folded.bound_before``) of every sample before ``u0`` lies below the largest sample
+    found, so none of them is the peak; and every offset within half a UI of the peak reads its FFE rows
+    (``_h_rows_at``) from UIs at or after ``u0``. Otherwise the whole head from UI 0.
+    """
+    m, lim = s.spu, s.lim
+    u0 = max(s.anchor // m + lim.pre - lim.span - HEAD_BACK_UI, 0)
+    if u0 > 0:
+        head = head_range(s.folded.q, w, taps, u0, s.head_uis)
+        i = int(np.argmax(head))
+        peak = u0 * m + i
+        if ((peak - m // 2) // m + lim.pre - lim.span + 1 >= u0
+                and bound_before(s.folded.envelope[0], w, taps, u0 - 1) < head[i]):
+            return head, u0, peak
+    head = head_range(s.folded.q, w, taps, 0, s.head_uis)
+    return head, 0, int(np.argmax(head))
+
+
+def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start: int | None = None,
+             want_taps: bool = True) -> Fom:
     """The 178A FOM: the MMSE FFE/DFE at every sampling offset in [-UI/2, UI/2] of the peak, the best kept.
 
     With ``start`` (an offset, in samples, from the peak), only a hill-climb from it: the offsets tried
     move one sample at a time while the FOM rises, all with the quantization step of the first (the
-    search's fast score; the finalists are scored in full).
+    search's fast score; the finalists are scored in full). ``want_taps=False`` leaves the receiver
+    FFE and DFE taps of the best offset out (``rx_ffe``, ``rx_cols``, ``dfe`` None): a search needs
+    only the FOM.
     """
     p, lim, m = s.p, s.lim, s.spu
     w = pu.ctle_weights(g_dc_db, g_dc2_db)
-    r_hh, r_tn, r_jj, r_xn, r_rn = _noise_rows(s, w, taps, lim.span)
-    head = s.folded.head(w, taps, s.head_uis)
-    peak = int(np.argmax(head))
+    rows = _PhaseRows(s, w, taps, lim.span)
+    r_xn, r_rn = rows.r_xn, rows.r_rn
+    head, u0, peak = _peak_head(s, w, taps)
     var_j = s.var_x * (p.a_dd_ui**2 + p.sigma_rj_ui**2)
     var_rj = s.var_x * p.sigma_rj_ui**2
     nb, half = p.b_max.size, m // 2
@@ -149,17 +215,19 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
         if offset not in tried:
             ts = peak + offset
             phase, dh = ts % m, ts // m
-            rn = r_rn + r_xn + r_tn[phase] + var_j * r_jj[phase]
+            r_hh, r_tn, r_jj = rows.at(phase)
+            rn = r_rn + r_xn + r_tn + var_j * r_jj
             delta = 0.0
             if p.n_qb:
                 if start is not None and tried:  # the fast score: one quantization step per candidate
                     delta = next(iter(tried.values()))[5]
                 else:
-                    var_g = r_rn[0] + r_xn[0] + r_tn[phase][0] + var_rj * r_jj[phase][0]
-                    delta = nz.quantization_step(p, s.folded.samples(w, taps, phase), var_g)
+                    var_g = r_rn[0] + r_xn[0] + r_tn[0] + var_rj * r_jj[0]
+                    samples = samples_range(s.folded.q, w, taps, phase, 0, s.folded.q.shape[-1] + N_TX - 1)
+                    delta = nz.quantization_step(p, samples, var_g)
                 rn[0] += delta**2 / 12
-            h_rows = _h_rows(head[phase::m], dh, lim, nb)
-            r_row = r_hh[phase] + rn / s.var_x
+            h_rows = _h_rows_at(head, phase, m, dh - u0, lim.pre, nb, lim.span)
+            r_row = r_hh + rn / s.var_x
             mse, cols = floating.greedy_mse(h_rows, r_row, lim.pre, lim.fixed, lim.groups, lim.group_taps,
                                             p.b_min, p.b_max, lim.w_min, lim.w_max)
             fom = 20 * np.log10(p.r_lm / (p.levels - 1) / np.sqrt(max(s.var_x * mse, 1e-300)))
@@ -178,6 +246,8 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
                 break
             here = nxt
     fom, ts, h_rows, r_row, cols, delta = max(tried.values(), key=lambda t: t[0])
+    if not want_taps:
+        return Fom(float(fom), g_dc_db, g_dc2_db, taps, ts, quant_step=delta, offset=ts - peak)
     _, _, w_ffe, b = mmse._foms(h_rows, toeplitz(r_row), cols[None, :], lim.pre, p.b_min, p.b_max, lim.w_min,
                                 lim.w_max, s.var_x, p.r_lm, p.levels, want_taps=True)
     full = np.zeros(lim.span)

@@ -114,20 +114,60 @@ def clipped_mse(h_rows: np.ndarray, r: np.ndarray, cols: np.ndarray, pre: int, b
 
 
 @njit(cache=True, inline="always")
-def _schur(r_row, f_idx, s, gt, phi_f, g, rfa, mm, y, phi, t, lo, p, ip, sol) -> float:
+def _cholesky(a: np.ndarray, lo: np.ndarray) -> None:
+    """Lower Cholesky factor of the small symmetric positive definite ``a`` into ``lo``."""
+    n = a.shape[0]
+    for i in range(n):
+        for j in range(i + 1):
+            acc = a[i, j]
+            for k in range(j):
+                acc -= lo[i, k] * lo[j, k]
+            lo[i, j] = np.sqrt(acc) if i == j else acc / lo[j, j]
+
+
+@njit(cache=True, inline="always")
+def _cho_solve(lo: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """Solve L L^T x = b into ``out`` with the factor ``lo`` of ``_cholesky``."""
+    n = b.size
+    for i in range(n):
+        acc = b[i]
+        for k in range(i):
+            acc -= lo[i, k] * out[k]
+        out[i] = acc / lo[i, i]
+    for i in range(n - 1, -1, -1):
+        acc = out[i]
+        for k in range(i + 1, n):
+            acc -= lo[k, i] * out[k]
+        out[i] = acc / lo[i, i]
+
+
+@njit(cache=True)
+def _band(rfa: np.ndarray, mm: np.ndarray, gt: int) -> np.ndarray:
+    """(span, gt): P[k, k + d] of P = R_.F R_FF^-1 R_F. (the Schur complement's correction) near its diagonal."""
+    nf, span = rfa.shape
+    out = np.zeros((span, gt))
+    for f in range(nf):
+        for k in range(span):
+            r = rfa[f, k]
+            for d in range(min(gt, span - k)):
+                out[k, d] += r * mm[f, k + d]
+    return out
+
+
+@njit(cache=True, inline="always")
+def _schur(r_row, s, gt, phi_f, g, band, y, phi, t, lo, p, ip, sol) -> float:
     """Fill ``y`` (R_SS^-1 applied to each residual) and ``phi`` (the quadratic forms u^T R_SS^-1 v) of the
     placement at ``s``; return its MSE / sigma_X^2 with no limit applied, a lower bound of the clipped one."""
-    nu, nf = phi_f.shape[0], f_idx.size
+    nu = phi_f.shape[0]
     nb = nu - 1
     for i in range(gt):
         for j in range(i, gt):
-            acc = r_row[j - i]
-            for f in range(nf):
-                acc -= rfa[f, s + i] * mm[f, s + j]
+            acc = r_row[j - i] - band[s + i, j - i]
             t[i, j] = acc
             t[j, i] = acc
+    _cholesky(t, lo)
     for u in range(nu):
-        _spd_solve(t, g[u, s:s + gt], y[u], lo)
+        _cho_solve(lo, g[u, s:s + gt], y[u])
     for u in range(nu):
         for v in range(nu):
             acc = phi_f[u, v]
@@ -149,10 +189,10 @@ def _schur(r_row, f_idx, s, gt, phi_f, g, rfa, mm, y, phi, t, lo, p, ip, sol) ->
 
 
 @njit(cache=True, inline="always")
-def _clipped(h_rows, r_row, f_idx, s, gt, pre, zf, mm, b_min, b_max, w_min, w_max, y, phi, p, sol, ws):
-    """MSE / sigma_X^2 of the placement at ``s`` (after ``_schur``) with the limits applied as ``mmse._foms``."""
-    w_f, w_g, alpha, b = ws
-    nu, nf = zf.shape[0], f_idx.size
+def _dfe_fixed(phi, sol, p, b_min, b_max, alpha, b) -> bool:
+    """The DFE of a placement (after ``_schur``), clipped to its limits with the FFE re-solved for it, as the
+    weights ``alpha`` (cursor multiplier, DFE taps) of R^-1 u; True when a DFE limit binds."""
+    nu = phi.shape[0]
     nb = nu - 1
     a = phi[0, 0]
     if nb:
@@ -179,6 +219,32 @@ def _clipped(h_rows, r_row, f_idx, s, gt, pre, zf, mm, b_min, b_max, w_min, w_ma
     alpha[0] = one_l
     for k in range(nb):
         alpha[1 + k] = b[k]
+    return b_clip
+
+
+@njit(cache=True, inline="always")
+def _free_mse(phi, alpha, b) -> float:
+    """MSE / sigma_X^2 of the FFE R^-1 u alpha (no FFE limit applied) with the DFE ``b``."""
+    nu = phi.shape[0]
+    mse = -1.0
+    for u in range(nu):
+        for v in range(nu):
+            mse += alpha[u] * phi[u, v] * alpha[v]
+    for k in range(nu - 1):
+        acc = 0.0
+        for v in range(nu):
+            acc += phi[1 + k, v] * alpha[v]
+        mse += b[k] ** 2 - 2.0 * b[k] * acc
+    return mse
+
+
+@njit(cache=True, inline="always")
+def _clipped(h_rows, r_row, f_idx, s, gt, pre, zf, mm, b_min, b_max, w_min, w_max, y, phi, p, sol, ws):
+    """MSE / sigma_X^2 of the placement at ``s`` (after ``_schur``) with the limits applied as ``mmse._foms``."""
+    w_f, w_g, alpha, b = ws
+    nu, nf = zf.shape[0], f_idx.size
+    nb = nu - 1
+    _dfe_fixed(phi, sol, p, b_min, b_max, alpha, b)
     for i in range(gt):
         acc = 0.0
         for u in range(nu):
@@ -206,16 +272,7 @@ def _clipped(h_rows, r_row, f_idx, s, gt, pre, zf, mm, b_min, b_max, w_min, w_ma
             clip = True
             w_g[i] = lim
     if not clip:
-        mse = -1.0
-        for u in range(nu):
-            for v in range(nu):
-                mse += alpha[u] * phi[u, v] * alpha[v]
-        for k in range(nb):
-            acc = 0.0
-            for v in range(nu):
-                acc += phi[1 + k, v] * alpha[v]
-            mse += b[k] ** 2 - 2.0 * b[k] * acc
-        return mse
+        return _free_mse(phi, alpha, b)
     norm = 0.0
     for f in range(nf):
         norm += h_rows[0, f_idx[f]] * w_f[f]
@@ -248,6 +305,9 @@ def _clipped(h_rows, r_row, f_idx, s, gt, pre, zf, mm, b_min, b_max, w_min, w_ma
     return mse
 
 
+BOUND_SLACK = 1e-12  # relative: a placement is solved in full unless its bound exceeds the best by more
+
+
 @njit(cache=True)
 def greedy_mse(h_rows: np.ndarray, r_row: np.ndarray, pre: int, fixed: int, groups: int, group_taps: int,
                b_min: np.ndarray, b_max: np.ndarray, w_min: np.ndarray, w_max: np.ndarray):
@@ -255,6 +315,10 @@ def greedy_mse(h_rows: np.ndarray, r_row: np.ndarray, pre: int, fixed: int, grou
 
     ``h_rows`` (1 + N_b, span): the cursor row and the DFE rows of the pulse against the FFE's tap
     positions; ``r_row``: first row of R = toeplitz(r_hh) + toeplitz(r_n) / sigma_X^2.
+    Each placement is bounded from below first: by its MSE with the DFE clipped and the FFE re-solved
+    for it (no FFE limit), which for one DFE tap is the least MSE any FFE and DFE within the DFE's
+    limits reach (the MSE is convex in that tap); with more DFE taps, by the unclipped MSE. Only
+    placements whose bound does not exceed the best clipped MSE so far are solved with the limits.
     """
     span = r_row.size
     nu = h_rows.shape[0]
@@ -268,6 +332,13 @@ def greedy_mse(h_rows: np.ndarray, r_row: np.ndarray, pre: int, fixed: int, grou
     lo = np.empty((n_lo, n_lo))
     p = np.empty(nb)
     ip = np.empty((nb, nb))
+    n_max = max(span - gt + 1 - fixed, 0)
+    bound = np.empty(n_max)
+    starts = np.empty(n_max, dtype=np.int64)
+    ys = np.empty((n_max, nu, gt))
+    phis = np.empty((n_max, nu, nu))
+    sols = np.empty((n_max, nb))
+    alpha, b = np.empty(nu), np.empty(nb)
     for _ in range(groups):
         f_idx = np.nonzero(in_set)[0]
         nf = f_idx.size
@@ -286,18 +357,22 @@ def greedy_mse(h_rows: np.ndarray, r_row: np.ndarray, pre: int, fixed: int, grou
         zf = uf @ inv  # rows: R_FF^-1 u_F (inv is symmetric)
         g = h_rows - zf @ rfa
         phi_f = uf @ zf.T
+        band = _band(rfa, mm, gt)
         ws = (np.empty(nf), np.empty(gt), np.empty(nu), np.empty(nb))
-        starts = np.array([k for k in range(fixed, span - gt + 1) if not np.any(in_set[k:k + gt])])
-        bound = np.empty(starts.size)
-        ys = np.empty((starts.size, nu, gt))
-        phis = np.empty((starts.size, nu, nu))
-        sols = np.empty((starts.size, nb))
-        for k in range(starts.size):
-            bound[k] = _schur(r_row, f_idx, starts[k], gt, phi_f, g, rfa, mm, ys[k], phis[k], t, lo, p, ip,
-                              sols[k])
+        n = 0
+        for k in range(fixed, span - gt + 1):
+            if not np.any(in_set[k:k + gt]):
+                starts[n] = k
+                n += 1
+        for k in range(n):
+            free = _schur(r_row, starts[k], gt, phi_f, g, band, ys[k], phis[k], t, lo, p, ip, sols[k])
+            if _dfe_fixed(phis[k], sols[k], p, b_min, b_max, alpha, b) and nb > 1:
+                bound[k] = free
+            else:
+                bound[k] = _free_mse(phis[k], alpha, b)
         best_mse, best_start = np.inf, -1
-        for k in np.argsort(bound, kind="mergesort"):
-            if bound[k] > best_mse:
+        for k in np.argsort(bound[:n], kind="mergesort"):
+            if bound[k] > best_mse + BOUND_SLACK * abs(best_mse):
                 break
             mse = _clipped(h_rows, r_row, f_idx, starts[k], gt, pre, zf, mm, b_min, b_max, w_min, w_max, ys[k],
                            phis[k], p, sols[k], ws)

@@ -11,92 +11,138 @@ cancelled is residual ISI. FOM = 20 log10(A_s / sqrt(sigma_TX^2 + sigma_ISI^2 + 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from accbench.dsp.com import pulses as pu
 from accbench.dsp.com.evaluate import NO_TX_FFE, Setup
+from accbench.dsp.com.folded import energy, head_range, live_range, samples_range, tap_autocorr
+from numba import njit
 
 PEAK_WINDOW_UI = 20
 CROSSING_SHARE = 0.01
+XT_SHARE = 1e-3  # crosstalk samples below this share of A_s are left out of sigma_XT
+
+
+@njit(cache=True)
+def _cursor(h: np.ndarray, off: int, size: int, anchor: int, spu: int, b1_max: float) -> int:
+    """``cursor_index`` on a window ``h`` holding samples off .. of a pulse of ``size`` samples."""
+    lo, hi = max(anchor - PEAK_WINDOW_UI * spu, 0), min(anchor + PEAK_WINDOW_UI * spu, size)
+    i_pk = lo
+    for i in range(lo, hi):
+        if h[i - off] > h[i_pk - off]:
+            i_pk = i
+    h_pk = h[i_pk - off]
+    start = max(i_pk - 4 * spu, 1)
+    z = i_pk - spu
+    for j in range(i_pk - start, -1, -1):  # the last upward crossing of 1 % of the peak before it
+        if h[start + j - off] >= CROSSING_SHARE * h_pk and not h[start + j - 1 - off] >= CROSSING_SHARE * h_pk:
+            z = start + j
+            break
+    best, best_metric = -1, np.inf
+    for i in range(z, min(z + 2 * spu + 1, size - spu)):
+        metric = abs(h[i - spu - off] - max(h[i + spu - off] - b1_max * h[i - off], 0.0))
+        if metric < best_metric:
+            best, best_metric = i, metric
+    return best
 
 
 def cursor_index(h: np.ndarray, anchor: int, spu: int, b1_max: float) -> int:
-    """The Mueller-Mueller cursor of pulse ``h`` near ``anchor`` (the unequalised pulse's peak)."""
-    lo, hi = max(anchor - PEAK_WINDOW_UI * spu, 0), min(anchor + PEAK_WINDOW_UI * spu, h.size)
-    i_pk = lo + int(np.argmax(h[lo:hi]))
-    h_pk = h[i_pk]
-    start = max(i_pk - 4 * spu, 1)
-    above = h[start - 1: i_pk + 1] >= CROSSING_SHARE * h_pk
-    ups = np.nonzero(above[1:] & ~above[:-1])[0]
-    z = start + int(ups[-1]) if ups.size else i_pk - spu
-    cands = np.arange(z, min(z + 2 * spu + 1, h.size - spu))
-    metric = np.abs(h[cands - spu] - np.maximum(h[cands + spu] - b1_max * h[cands], 0.0))
-    return int(cands[int(np.argmin(metric))])
+    """The Mueller-Mueller cursor of pulse ``h`` near ``anchor`` (the unequalised pulse's peak).
+
+    The built-in cursor rule; ``fom_93a`` runs it compiled. To use another rule, set ``Setup.cursor_rule``
+    (a function with this signature); rebinding this module attribute has no effect on ``fom_93a``."""
+    return int(_cursor(np.ascontiguousarray(h, dtype=float), 0, h.size, anchor, spu, b1_max))
+
+
+@njit(cache=True)
+def _banks(post: np.ndarray, c: float, nb: int, banks: int, bank_taps: int, span: int, b_float: float) -> np.ndarray:
+    """``floating_banks``, compiled: the DFE tap numbers of the floating banks, ascending."""
+    nc = span - nb
+    a = np.abs(post[nb:span])
+    r = np.zeros(a.size)
+    if c >= 0:
+        for i in range(a.size):
+            r[i] = max(0.0, a[i] - b_float * c)
+    starts = nc - bank_taps + 1
+    gain = np.empty(starts)
+    for s in range(starts):
+        acc = 0.0
+        for i in range(s, s + bank_taps):
+            acc += a[i] ** 2 - r[i] ** 2
+        gain[s] = acc
+    chosen = np.zeros(nc + 3 * bank_taps, dtype=np.bool_)
+    pending = -1
+    left = np.empty(2, dtype=np.int64)
+    for k in range(banks):
+        rank = np.argsort(-gain, kind="mergesort")
+        lead = (banks - 1) * bank_taps + 1
+        if k == 0 and lead <= starts and rank[:lead].max() < lead:
+            chosen[:banks * bank_taps] = True
+            break
+        if pending >= 0:
+            s = pending
+            chosen[s:s + bank_taps] = True
+            for x in range(max(0, s - 2), s + bank_taps):
+                if x < starts:
+                    gain[x] = -np.inf
+            pending = -1
+            continue
+        s = rank[0]
+        if k == banks - 1:
+            chosen[s:s + bank_taps] = True
+            break
+        n_left = 0
+        for attempt in range(nc):
+            n_left = 0
+            for x in (s - 2, s - 1):
+                if x >= 0 and not chosen[x]:
+                    left[n_left] = x
+                    n_left += 1
+            adj = s - 3
+            if n_left == 0:
+                break
+            if attempt:
+                rank = np.argsort(-gain, kind="mergesort")
+            found, first_out = False, -1
+            for i in range(rank.size):
+                x = rank[i]
+                if x == adj:
+                    found = True
+                    break
+                if not (s <= x < s + bank_taps or (n_left > 0 and x == left[0]) or (n_left > 1 and x == left[1])):
+                    first_out = i
+                    break
+            if not found and first_out >= 0:
+                ahead = False
+                for i in range(first_out):
+                    for m in range(n_left):
+                        if rank[i] == left[m]:
+                            ahead = True
+                if ahead:
+                    gain[s] = -np.inf
+                    s = rank[1]
+                    continue
+            if found:
+                pending = adj
+            break
+        chosen[s:s + bank_taps] = True
+        for x in range(s, s + bank_taps):
+            if 0 <= x < starts:
+                gain[x] = -np.inf
+        for m in range(n_left):
+            if left[m] < starts:
+                gain[left[m]] = -np.inf
+    return nb + 1 + np.nonzero(chosen[:nc])[0]
 
 
 def floating_banks(post: np.ndarray, c: float, nb: int, banks: int, bank_taps: int, span: int, b_float: float
                    ) -> list[int]:
     """DFE tap numbers (nb+1 .. span) of the floating banks (MATLAB COM ``findbankloc``): greedy by the ISI
     energy a bank removes; a bank whose left neighbours rank high is followed by the bank just left of it."""
-    nc = span - nb
-    a = np.abs(post[nb:span])
-    r = np.maximum(0.0, a - b_float * c) if c >= 0 else np.zeros(nc)
-    starts = nc - bank_taps + 1
-    energy = np.array([np.sum(a[s:s + bank_taps] ** 2 - r[s:s + bank_taps] ** 2) for s in range(starts)])
-    energy = energy.astype(float)
-    chosen: list[int] = []
-    pending: int | None = None
-
-    def ranking() -> list[int]:
-        return sorted(range(starts), key=lambda k: -energy[k])
-
-    for k in range(banks):
-        rank = ranking()
-        if k == 0 and set(rank[: (banks - 1) * bank_taps + 1]) == set(range((banks - 1) * bank_taps + 1)):
-            chosen = list(range(banks * bank_taps))
-            break
-        if pending is not None:
-            s = pending
-            chosen += list(range(s, s + bank_taps))
-            for x in list(range(s, s + bank_taps)) + list(range(max(0, s - 2), s)):
-                if x < starts:
-                    energy[x] = -np.inf
-            pending = None
-            continue
-        s = rank[0]
-        if k == banks - 1:
-            chosen += list(range(s, s + bank_taps))
-            break
-        left: list[int] = []
-        for attempt in range(nc):
-            left = [x for x in (s - 2, s - 1) if x >= 0 and x not in chosen]
-            adj = s - 3
-            if not left:
-                break
-            if attempt:
-                rank = ranking()
-            window = set(left) | set(range(s, s + bank_taps))
-            found, first_out = False, None
-            for i, x in enumerate(rank):
-                if x == adj:
-                    found = True
-                    break
-                if x not in window:
-                    first_out = i
-                    break
-            if not found and first_out is not None and any(rank.index(x) < first_out for x in left if x in rank):
-                energy[s] = -np.inf
-                s = rank[1]
-                continue
-            if found:
-                pending = adj
-            break
-        chosen += list(range(s, s + bank_taps))
-        for x in list(range(s, s + bank_taps)) + left:
-            if 0 <= x < starts:
-                energy[x] = -np.inf
-    return sorted({nb + 1 + j for j in chosen if j < nc})
+    post = np.ascontiguousarray(post, dtype=float)
+    return [int(n) for n in _banks(post, float(c), nb, banks, bank_taps, span, float(b_float))]
 
 
 @dataclass
@@ -123,21 +169,97 @@ def dfe_limits(s: Setup, post: np.ndarray, c: float) -> DfeLimits:
     return DfeLimits(b_min, b_max)
 
 
+@njit(cache=True)
+def _cancel(d: np.ndarray, c: float, b_min: np.ndarray, b_max: np.ndarray, tail_t0: int, rss_max: float
+            ) -> np.ndarray:
+    """``cancel``, compiled: ``d`` clipped to [c b_min, c b_max]; the tail's limits rescaled in place."""
+    n = b_max.size
+    sub = np.empty(n)
+    for i in range(n):
+        sub[i] = min(max(d[i], c * b_min[i]), c * b_max[i])
+    if 0 <= tail_t0 < n:
+        rss = 0.0
+        if c != 0.0:
+            acc = 0.0
+            for i in range(tail_t0, n):
+                acc += (sub[i] / c) ** 2
+            rss = np.sqrt(acc)
+        if rss != 0.0 and rss >= rss_max:
+            for i in range(tail_t0, n):
+                scale = rss_max * abs(sub[i] / c) / rss
+                b_max[i], b_min[i] = scale, -scale
+            for i in range(n):
+                sub[i] = min(max(d[i], c * b_min[i]), c * b_max[i])
+    return sub
+
+
+def _tail_t0(p) -> int:
+    """Index of the first DFE tap under the tail's RSS limit, or -1 where the clause has none."""
+    fl = p.floating_dfe
+    return int(fl["tail_start_ui"]) - 1 if fl and fl.get("tail_start_ui") else -1
+
+
 def cancel(s: Setup, post: np.ndarray, c: float, lim: DfeLimits) -> np.ndarray:
     """What the DFE subtracts from post-cursors 1..len(lim): clipped to the limits, the tail's RSS capped."""
-    p = s.p
-    n = lim.b_max.size
-    d = post[:n]
-    sub = np.clip(d, c * lim.b_min, c * lim.b_max)
-    fl = p.floating_dfe
-    if fl and fl.get("tail_start_ui") and n >= int(fl["tail_start_ui"]):
-        t0 = int(fl["tail_start_ui"]) - 1
-        rss = float(np.linalg.norm(sub[t0:] / c)) if c else 0.0
-        if rss and rss >= fl["rss_max"]:
-            scale = fl["rss_max"] * np.abs(sub[t0:] / c) / rss
-            lim.b_max[t0:], lim.b_min[t0:] = scale, -scale
-            sub = np.clip(d, c * lim.b_min, c * lim.b_max)
-    return sub
+    fl = s.p.floating_dfe
+    rss_max = float(fl["rss_max"]) if fl and fl.get("tail_start_ui") else 0.0
+    d = np.ascontiguousarray(post[:lim.b_max.size], dtype=float)
+    return _cancel(d, float(c), lim.b_min, lim.b_max, _tail_t0(s.p), rss_max)
+
+
+@njit(cache=True)
+def _thru_93a(q: np.ndarray, x: np.ndarray, xs: np.ndarray, w: np.ndarray, taps: np.ndarray, acc: np.ndarray,
+              anchor: int, head_uis: int, b1_max: float, b_min0: np.ndarray, b_max0: np.ndarray, banks: int,
+              bank_taps: int, span: int, b_float: float, tail_t0: int, rss_max: float, ic_given: int, c_given: float):
+    """The victim's part of the 93A FOM: (cursor index, h(0), DFE limits, residual ISI energy, slope energy).
+
+    Only the samples the cursor search and the DFE touch are computed; the energy of every UI at the
+    cursor phase comes from the cross-correlations (``folded.energy``), the DFE's share is taken out.
+    ``ic_given`` >= 0: the cursor (with h(0) = ``c_given``) of another rule than the built-in one.
+    """
+    spu = q.shape[0]
+    if ic_given >= 0:
+        ic, c = ic_given, c_given
+    else:
+        size = head_uis * spu
+        lo, hi = max(anchor - PEAK_WINDOW_UI * spu, 0), min(anchor + PEAK_WINDOW_UI * spu, size)
+        u0 = max(lo - 4 * spu - 1, 0) // spu
+        u1 = min((hi + 3 * spu) // spu + 1, head_uis)
+        h = head_range(q, w, taps, u0, u1)
+        ic = _cursor(h, u0 * spu, size, anchor, spu, b1_max)
+        c = h[ic - u0 * spu]
+    phase, cu = ic % spu, ic // spu
+    nb = b_max0.size
+    n = span if banks else nb
+    post = samples_range(q, w, taps, phase, cu + 1, cu + 1 + n)
+    b_min, b_max = np.zeros(n), np.zeros(n)
+    b_min[:nb], b_max[:nb] = b_min0, b_max0
+    if banks:
+        for tap in _banks(post, c, nb, banks, bank_taps, span, b_float):
+            b_max[tap - 1], b_min[tap - 1] = b_float, -b_float
+    sub = _cancel(post, c, b_min, b_max, tail_t0, rss_max)
+    resid = energy(x, w, acc, phase) - c * c
+    for i in range(n):
+        resid += (post[i] - sub[i]) ** 2 - post[i] ** 2
+    return ic, c, b_min, b_max, max(resid, 0.0), energy(xs, w, acc, phase)
+
+
+@njit(cache=True)
+def _xt_power(q: np.ndarray, x: np.ndarray, prefix: np.ndarray, suffix: np.ndarray, w: np.ndarray, taps: np.ndarray,
+              acc: np.ndarray, threshold: float) -> float:
+    """Sum of squares of an aggressor's samples above ``threshold`` at the phase of its largest energy (93A-33);
+    only the UIs where the envelope allows a sample above it are computed."""
+    best, best_energy = 0, -np.inf
+    for s in range(q.shape[0]):
+        e = energy(x, w, acc, s)
+        if e > best_energy:
+            best, best_energy = s, e
+    k0, k1 = live_range(prefix, suffix, w, taps, threshold)
+    total = 0.0
+    for v in samples_range(q, w, taps, best, k0, k1):
+        if abs(v) > threshold:
+            total += v * v
+    return total
 
 
 @dataclass
@@ -151,34 +273,81 @@ class Fom93a:
     sigma: dict
 
 
+def _floating(p) -> tuple[int, int, int, float, int, float]:
+    """The clause's floating DFE as the compiled FOM takes it: (banks, taps, span, limit, tail start, RSS max)."""
+    fl = p.floating_dfe
+    if not fl:
+        return 0, 0, 0, 0.0, -1, 0.0
+    rss_max = float(fl["rss_max"]) if fl.get("tail_start_ui") else 0.0
+    return int(fl["groups"]), int(fl["taps"]), int(fl["span_ui"]), float(fl["b_max"]), _tail_t0(p), rss_max
+
+
+@dataclass(frozen=True)
+class _Consts:
+    """What ``fom_93a`` takes of a setup and its clause on every candidate, gathered once per setup."""
+
+    b1_max: float
+    floating: tuple
+    sx: float  # sigma_X
+    jitter: float  # sqrt(A_DD^2 + sigma_RJ^2)
+    tx_share: float  # 10^(-SNR_TX/20)
+    r_lm: float
+    steps: int  # L - 1
+    rx0: np.ndarray  # (4, 4) receiver noise basis at lag 0
+
+
+def _consts(s: Setup) -> _Consts:
+    key = (s.p, s.rx_basis)  # held, so compared by identity
+    got = s.__dict__.get("_fom93a_consts")
+    if got is None or got[0][0] is not key[0] or got[0][1] is not key[1]:
+        p = s.p
+        got = (key, _Consts(float(p.b_max[0]) if p.b_max.size else 0.0, _floating(p), math.sqrt(s.var_x),
+                            math.sqrt(p.a_dd_ui**2 + p.sigma_rj_ui**2), 10 ** (-p.snr_tx_db / 20),
+                            p.r_lm, p.levels - 1, np.ascontiguousarray(s.rx_basis[:, :, 0])))
+        s.__dict__["_fom93a_consts"] = got
+    return got[1]
+
+
+NO_TX_ACC = tap_autocorr(NO_TX_FFE)
+
+
+@njit(cache=True)
+def _quadratic(m: np.ndarray, w: np.ndarray) -> float:
+    """w^T m w for the 4 x 4 ``m`` (``Setup.rx_noise(w, 1)[0]``)."""
+    total = 0.0
+    for a in range(4):
+        for b in range(4):
+            total += w[a] * m[a, b] * w[b]
+    return total
+
+
 def fom_93a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray) -> Fom93a:
     """The 93A.1.6 FOM of one candidate (see the module docstring)."""
-    p, m = s.p, s.spu
+    p = s.p
+    k = _consts(s)
     w = pu.ctle_weights(g_dc_db, g_dc2_db)
-    head = s.folded.head(w, taps, s.head_uis)
-    ic = cursor_index(head, s.anchor, m, float(p.b_max[0]) if p.b_max.size else 0.0)
-    c = head[ic]
-    a_s = p.r_lm * c / (p.levels - 1)
-    seq = s.folded.samples(w, taps, ic % m)
-    cu = ic // m
-    post = seq[cu + 1:]
-    lim = dfe_limits(s, post, c)
-    n = lim.b_max.size
-    sub = cancel(s, post, c, lim)
-    resid = np.concatenate([seq[:cu], post[:n] - sub, post[n:]])
-    sx = np.sqrt(s.var_x)
-    sigma_isi = sx * float(np.linalg.norm(resid))
-    h_j = s.slope.samples(w, taps, ic % m)
-    sigma_j = sx * np.sqrt(p.a_dd_ui**2 + p.sigma_rj_ui**2) * float(np.linalg.norm(h_j))
-    sigma_tx = c * 10 ** (-p.snr_tx_db / 20)
+    acc = tap_autocorr(taps)
+    ic_given, c_given = -1, 0.0
+    if s.cursor_rule is not None:  # another rule than the built-in one: on the head, in Python
+        head = s.folded.head(w, taps, s.head_uis)
+        ic_given = int(s.cursor_rule(head, s.anchor, s.spu, k.b1_max))
+        c_given = float(head[ic_given])
+    ic, c, b_min, b_max, resid, slope = _thru_93a(s.folded.q, s.folded.x, s.slope.x, w, taps, acc, s.anchor,
+                                                  s.head_uis, k.b1_max, p.b_min, p.b_max, *k.floating,
+                                                  ic_given, c_given)
+    a_s = k.r_lm * c / k.steps
+    sx = k.sx
+    sigma_isi = sx * math.sqrt(resid)
+    sigma_j = sx * k.jitter * math.sqrt(slope)
+    sigma_tx = c * k.tx_share
     var_xt = 0.0
     for agg in s.folded_aggressors:
-        agg_taps = NO_TX_FFE if agg.kind == "next" else taps
-        x = agg.samples(w, agg_taps, int(np.argmax(agg.autocorr(w, agg_taps, 1)[:, 0])))
-        var_xt += float(np.sum(x[np.abs(x) > 1e-3 * a_s] ** 2))
-    sigma_xt = sx * np.sqrt(var_xt)
-    sigma_n = float(np.sqrt(max(s.rx_noise(w, 1)[0], 0.0)))
-    total = np.sqrt(sigma_tx**2 + sigma_isi**2 + sigma_j**2 + sigma_xt**2 + sigma_n**2)
-    fom = 20 * np.log10(a_s / total) if a_s > 0 else -np.inf
-    return Fom93a(float(fom), g_dc_db, g_dc2_db, taps, ic, lim,
+        nxt = agg.kind == "next"
+        var_xt += _xt_power(agg.q, agg.x, *agg.envelope, w, NO_TX_FFE if nxt else taps, NO_TX_ACC if nxt else acc,
+                            XT_SHARE * a_s)
+    sigma_xt = sx * math.sqrt(var_xt)
+    sigma_n = math.sqrt(max(_quadratic(k.rx0, w), 0.0))
+    total = math.sqrt(sigma_tx**2 + sigma_isi**2 + sigma_j**2 + sigma_xt**2 + sigma_n**2)
+    fom = 20 * math.log10(a_s / total) if a_s > 0 else -math.inf
+    return Fom93a(fom, g_dc_db, g_dc2_db, taps, int(ic), DfeLimits(b_min, b_max),
                   {"tx": sigma_tx, "isi": sigma_isi, "j": sigma_j, "xt": sigma_xt, "n": sigma_n})

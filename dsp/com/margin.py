@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from accbench.dsp.com import noise as nz
 from accbench.dsp.com.evaluate import Fom, Setup, candidate_pulses
+from numba import njit
 from scipy.signal import fftconvolve
 
 PMF_BIN_V = 1e-5  # largest PMF bin (MATLAB COM's default PDF bin size)
@@ -64,29 +65,57 @@ def _ffe(pulse: np.ndarray, taps: np.ndarray, spu: int) -> np.ndarray:
     return out
 
 
+@njit(cache=True)
+def _ffe_at(pulse: np.ndarray, taps: np.ndarray, spu: int, idx: np.ndarray) -> np.ndarray:
+    """``_ffe(pulse, taps, spu)[idx]`` for indices ``idx`` (zero outside the output), compiled: only the samples
+    COM reads of the equalised pulses (a phase or two of them) are computed, with ``_ffe``'s arithmetic."""
+    size = pulse.size + spu * taps.size
+    out = np.zeros(idx.size)
+    for j in range(taps.size):
+        t = taps[j]
+        if t != 0.0:
+            for k in range(idx.size):
+                src = idx[k] - j * spu
+                if 0 <= idx[k] < size and 0 <= src < pulse.size:
+                    out[k] += t * pulse[src]
+    return out
+
+
+def _ffe_phase(pulse: np.ndarray, taps: np.ndarray, spu: int, phase: int) -> np.ndarray:
+    """``_ffe(pulse, taps, spu)[phase::spu]``."""
+    size = pulse.size + spu * taps.size
+    return _ffe_at(pulse, taps, spu, np.arange(phase, size, spu))
+
+
+def _ffe_slope(pulse: np.ndarray, taps: np.ndarray, spu: int, index: int) -> np.ndarray:
+    """``noise.slope_samples(_ffe(pulse, taps, spu), index, spu)``."""
+    size = pulse.size + spu * taps.size
+    ixs = index % spu + spu * np.arange(size // spu)
+    return (_ffe_at(pulse, taps, spu, ixs + 1) - _ffe_at(pulse, taps, spu, ixs - 1)) * (spu / 2.0)
+
+
 def com_178a(s: Setup, f: Fom) -> Margin:
     """COM of the candidate ``f`` (from ``evaluate.fom_178a``) per 178A.1.9 and 178A.1.10."""
     p, m, lim = s.p, s.spu, s.lim
     w_ctle, vic, htn, aggs = candidate_pulses(s, f.g_dc_db, f.g_dc2_db, f.taps)
     rx = f.rx_ffe / f.rx_ffe[lim.pre]
-    vic_eq = _ffe(vic, rx, m)
     cursor = f.ts + lim.pre * m
     phase, cui = cursor % m, cursor // m
-    curs = vic_eq[cursor]
+    vic_eq = _ffe_phase(vic, rx, m, phase)  # the equalised pulse at the cursor's phase
+    curs = vic_eq[cui]
     a_s = p.r_lm * curs / (p.levels - 1)
     var_x = s.var_x
     # Gaussian noise: receiver (93A-35 through the FFE), transmitter (178A-17 through the FFE), random jitter
     rx_taps_corr = nz.autocorr(rx, rx.size)
     r_rn = s.rx_noise(w_ctle, rx.size)
     var_n = float(rx_taps_corr[0] * r_rn[0] + 2 * rx_taps_corr[1:] @ r_rn[1:])
-    htn_eq = _ffe(htn, rx, m)
-    var_tx = 10 ** (-p.snr_tx_db / 10) * float(np.sum(nz.phase_samples(htn_eq, f.ts + lim.pre * m, m) ** 2))
-    h_j = nz.slope_samples(vic_eq, cursor, m)
+    var_tx = 10 ** (-p.snr_tx_db / 10) * float(np.sum(_ffe_phase(htn, rx, m, phase) ** 2))
+    h_j = _ffe_slope(vic, rx, m, cursor)
     var_j = p.sigma_rj_ui**2 * var_x * float(np.sum(h_j**2))
     var_g = var_tx + var_j + var_n
     h_dd = _filtered(p.a_dd_ui * h_j, a_s)
     # residual ISI: every UI at the cursor phase, the DFE by zero forcing within its limits
-    h_isi = vic_eq[phase::m].copy()
+    h_isi = vic_eq.copy()
     h_isi[cui] = 0.0
     nb = p.b_max.size
     post = h_isi[cui + 1: cui + 1 + nb]
@@ -99,7 +128,7 @@ def com_178a(s: Setup, f: Fom) -> Margin:
     for agg in aggs:
         n = (agg.size // m) * m
         ph = int(np.argmax(np.sum(agg[:n].reshape(-1, m) ** 2, axis=0)))
-        h_xts.append(_filtered(_ffe(agg, rx, m)[ph::m], a_s))
+        h_xts.append(_filtered(_ffe_phase(agg, rx, m, ph), a_s))
     # quantization (178A.1.9): the step from the noisy signal at the quantizer
     step_q = 0.0
     if p.n_qb:
@@ -182,6 +211,8 @@ def _distributions(p, a_s, var_g, h_isi_f, h_dd, h_xts, step_q: float = 0.0, rx:
     if step_q and rx is not None:
         for t in rx:
             k = round(abs(t) * step_q / 2 / ystep)
+            if k == 0:  # a unit impulse: the convolution would leave p_q as it is
+                continue
             box = np.zeros(npts)
             box[npts // 2 - k: npts // 2 + k + 1] = 1 / (2 * k + 1)
             p_q = _conv(p_q, box)

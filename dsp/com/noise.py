@@ -15,9 +15,13 @@ sequence or an integral of a PSD; accbench computes those directly at the lags t
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import scipy.fft as sfft
+from accbench.dsp.com import channel, pulses
 from accbench.dsp.com.channel import SystemGrid
+from accbench.dsp.com.memo import CACHE_SIZE, Keyed, frozen, keyed
 from accbench.dsp.com.params import ClauseParams
 from numba import njit
 
@@ -41,6 +45,20 @@ def rx_noise_basis(p: ClauseParams, grid: SystemGrid, basis: np.ndarray, hr: np.
     for k, (a, b) in enumerate(pairs):
         out[a, b] = out[b, a] = series[k]
     return out
+
+
+RX_NOISE_FIELDS = (*channel.FILTER_FIELDS, "f_z_hz", "f_p1_hz", "f_p2_hz", "f_lf_hz", "eta_0_v2_per_hz")
+
+
+def system_rx_noise_basis(p: ClauseParams, grid: SystemGrid) -> np.ndarray:
+    """``rx_noise_basis`` of the clause's CTLE and receiver filter on the system grid (cached, read-only)."""
+    return _system_rx_noise_basis(keyed(p, RX_NOISE_FIELDS), grid)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _system_rx_noise_basis(p: Keyed, grid: SystemGrid) -> np.ndarray:
+    q = p.value
+    return frozen(rx_noise_basis(q, grid, pulses.system_ctle_basis(q, grid), channel.system_filters(q, grid)[1]))[0]
 
 
 @njit(cache=True)

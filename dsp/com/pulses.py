@@ -9,10 +9,13 @@ basis pulses, shifted by whole UIs: four inverse FFTs per path replace one per c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import scipy.fft as sfft
-from accbench.dsp.com.channel import Path, SystemGrid, rx_filter, tx_edge
+from accbench.dsp.com import channel
+from accbench.dsp.com.channel import Path, SystemGrid
+from accbench.dsp.com.memo import CACHE_SIZE, Keyed, frozen, keyed
 from accbench.dsp.com.params import ClauseParams
 
 TX_TAPS = (-3, -2, -1, 0, 1, 2, 3)  # c(-3) .. c(3); tap n delays by n + 3 UI, as 93A-21 with three pre-cursors
@@ -24,6 +27,30 @@ def ctle_basis(freq_hz: np.ndarray, p: ClauseParams) -> np.ndarray:
     jf = 1j * freq_hz
     den = (1 + jf / p.f_p1_hz) * (1 + jf / p.f_p2_hz) * (1 + jf / p.f_lf_hz)
     return np.stack([1 / den, (jf / p.f_lf_hz) / den, (jf / p.f_z_hz) / den, (jf / p.f_z_hz) * (jf / p.f_lf_hz) / den])
+
+
+CTLE_FIELDS = ("f_z_hz", "f_p1_hz", "f_p2_hz", "f_lf_hz")
+
+
+def system_ctle_basis(p: ClauseParams, grid: SystemGrid) -> np.ndarray:
+    """``ctle_basis`` on the system grid, cached per clause and grid (read-only)."""
+    return _system_ctle_basis(keyed(p, CTLE_FIELDS), grid)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _system_ctle_basis(p: Keyed, grid: SystemGrid) -> np.ndarray:
+    return frozen(ctle_basis(grid.freq_hz, p.value))[0]
+
+
+def pulse_shaping(p: ClauseParams, grid: SystemGrid) -> np.ndarray:
+    """M sinc(f / fb) Ht Hr on the system grid: the 1-UI pulse's spectrum with the edge and receiver filter."""
+    return _pulse_shaping(keyed(p, channel.FILTER_FIELDS), grid)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _pulse_shaping(p: Keyed, grid: SystemGrid) -> np.ndarray:
+    xsinc = grid.samples_per_ui * np.sinc(grid.freq_hz / p.value.baud)
+    return frozen(xsinc * channel.system_filters(p.value, grid)[0])[0]
 
 
 def ctle_weights(g_dc_db: float, g_dc2_db: float) -> np.ndarray:
@@ -63,12 +90,12 @@ class PathPulses:
         return out
 
 
-def path_pulses(p: ClauseParams, grid: SystemGrid, path: Path, basis: np.ndarray, hthr: np.ndarray) -> PathPulses:
+def path_pulses(p: ClauseParams, grid: SystemGrid, path: Path) -> PathPulses:
     """Basis pulses of ``path`` (amplitude A_v, A_fe or A_ne), cut to the window where they live."""
     m = grid.samples_per_ui
     amplitude = {"thru": p.a_v, "fext": p.a_fe, "next": p.a_ne}[path.kind]
-    xsinc = m * np.sinc(grid.freq_hz / p.baud)
-    pulses = sfft.irfft(xsinc * hthr * path.h21 * basis, n=grid.n_time, axis=-1, workers=-1) * amplitude
+    shaped = pulse_shaping(p, grid) * path.h21
+    pulses = sfft.irfft(shaped * system_ctle_basis(p, grid), n=grid.n_time, axis=-1, workers=-1) * amplitude
     level = np.abs(pulses).max(axis=0)
     live = np.nonzero(level > SUPPORT * level.max())[0]
     start = max((int(live[0]) // m - 2) * m, 0)  # whole UIs: a window sample's phase is its system phase
@@ -77,7 +104,5 @@ def path_pulses(p: ClauseParams, grid: SystemGrid, path: Path, basis: np.ndarray
 
 
 def system_filters(p: ClauseParams, grid: SystemGrid) -> tuple[np.ndarray, np.ndarray]:
-    """(Ht Hr, Hr) on the system grid."""
-    f = grid.freq_hz
-    hr = rx_filter(f, p.f_r * p.baud)
-    return tx_edge(f, p.t_r_s) * hr, hr
+    """(Ht Hr, Hr) on the system grid (cached, read-only)."""
+    return channel.system_filters(p, grid)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
+from operator import add
 
 import numpy as np
 from accbench.dsp.com.params import ClauseParams
@@ -37,17 +39,38 @@ class Grid:
         swept = tuple(k for k in sorted(p.tx_taps) if p.tx_taps[k].size > 1) if tx_ffe else ()
         return cls(p.g_dc_db, p.g_dc2_db, swept, tuple(p.tx_taps[k] for k in swept), p.c0_min)
 
-    @property
+    @cached_property
     def dims(self) -> tuple[int, ...]:
         return (self.g_dc.size, self.g_dc2.size, *(v.size for v in self.tap_values))
 
     def taps(self, point: tuple[int, ...]) -> dict[int, float]:
         return {k: float(v[i]) for k, v, i in zip(self.tap_index, self.tap_values, point[2:], strict=True)}
 
+    @cached_property
+    def _tap_slots(self) -> tuple[tuple[int, tuple[float, ...]], ...]:
+        """(slot in c(-3) .. c(3), grid values as Python floats) of every swept tap."""
+        return tuple((TX_TAPS.index(k), tuple(float(x) for x in v)) for k, v in zip(self.tap_index, self.tap_values,
+                                                                                       strict=True))
+
+    def tap_array(self, point: tuple[int, ...]) -> np.ndarray:
+        """``pulses.tx_taps(self.taps(point))``, the seven taps c(-3) .. c(3), built without the dict."""
+        taps = np.zeros(len(TX_TAPS))
+        for (slot, values), i in zip(self._tap_slots, point[2:], strict=True):
+            taps[slot] = values[i]
+        taps[TX_TAPS.index(0)] = 1.0 - np.abs(taps).sum()
+        return taps
+
+    @cached_property
+    def _abs_taps(self) -> tuple[tuple[float, ...], ...]:
+        """|value| of every swept tap's grid points, as Python floats (``valid`` runs for every neighbour)."""
+        return tuple(tuple(abs(float(x)) for x in v) for v in self.tap_values)
+
     def valid(self, point: tuple[int, ...]) -> bool:
-        if any(not 0 <= i < n for i, n in zip(point, self.dims, strict=True)):
-            return False
-        return 1.0 - sum(abs(c) for c in self.taps(point).values()) >= self.c0_min - 1e-12
+        """Inside the grid, and c(0) = 1 - sum |c(k)| >= c0_min."""
+        for i, n in zip(point, self.dims, strict=True):
+            if not 0 <= i < n:
+                return False
+        return 1.0 - sum(a[i] for a, i in zip(self._abs_taps, point[2:], strict=True)) >= self.c0_min - 1e-12
 
     def zero_taps(self) -> tuple[int, ...]:
         """Indices of the transmitter taps' zero values (or the value nearest zero)."""
@@ -108,7 +131,7 @@ def _pattern(search: Search, start: tuple[int, ...], diagonals: bool = True) -> 
                   for i, j in itertools.combinations(range(n), 2) for a in (-1, 1) for b in (-1, 1)]
     point = start
     while True:
-        neighbours = [tuple(x + d for x, d in zip(point, step, strict=True)) for step in steps]
+        neighbours = [tuple(map(add, point, step)) for step in steps]
         best = max(neighbours, key=search.score)
         if search.score(best) <= search.score(point):
             return point
