@@ -5,12 +5,14 @@ Run: python3 benchmarks/com_bench.py   (or as part of benchmarks/run.py)
 PyChOpMarg is not a dependency: set ACCBENCH_PYCHOPMARG_PYTHON to an interpreter that has
 pychopmarg==3.4.0 installed (e.g. a virtualenv's bin/python); without it the baseline rows say so.
 
-Stages: read (Touchstone parsing of the three files, dsp/touchstone), setup (ends, terminated paths,
-basis pulses and their cross-correlations), search (the clause's full default grid, smart search),
-com (COM of the chosen equaliser, MLSD included for 802.3dj), erl, figures. The numba kernels are
-single-threaded (no numba parallel); scipy.fft's multi-row transforms in the setup use both cores
-(workers=-1). One warm-up run compiles and fills the channel-independent caches (device and package
-models, system filters), then one timed run; on a shared machine the timings vary by tens of percent.
+Stages: read (Touchstone parsing of the three files, dsp/touchstone: the pre-scan, then scikit-rf for the
+header and, for a regular Touchstone 1 file, dsp/touchstone_fast's one-pass parse of the numeric block),
+setup (ends, terminated paths, basis pulses and their cross-correlations), search (the clause's full
+default grid, smart search), com (COM of the chosen equaliser, MLSD included for 802.3dj), erl, figures.
+The numba kernels are single-threaded (no numba parallel); scipy.fft's multi-row transforms in the
+setup use both cores (workers=-1). One warm-up run compiles and fills the channel-independent caches
+(device and package models, system filters), then one timed run; on a shared machine the timings vary
+by tens of percent.
 """
 
 from __future__ import annotations

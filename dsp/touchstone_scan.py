@@ -172,13 +172,32 @@ def _marker_lines(codes: np.ndarray, ends: np.ndarray, want_option: bool) -> lis
     """
     starts = np.concatenate(([0], ends + 1))
     starts = starts[starts < codes.size]
-    solid = np.flatnonzero((codes != 32) & (codes != 9))  # terminators count as solid: a blank line stops there
-    if not starts.size or not solid.size:
+    if not starts.size:
         return []
-    first = solid[np.minimum(np.searchsorted(solid, starts), solid.size - 1)]
-    first = first[first >= starts]
+    first = _first_solid(codes, starts)
     keyword = first[codes[first] == ord("[")]
     option = first[codes[first] == ord("#")][:1] if want_option else first[:0]
     found = np.sort(np.concatenate((keyword[: MAX_MARKER_LINES + 1], option)))
     line_ends = np.searchsorted(ends, found)
     return [(int(f), int(ends[e]) if e < ends.size else codes.size) for f, e in zip(found, line_ends, strict=True)]
+
+
+def _first_solid(codes: np.ndarray, starts: np.ndarray, steps: int = 8) -> np.ndarray:
+    """Offset of the first character at or after each line start that is not a space or a tab.
+
+    Line terminators count as solid (a blank line stops there); a start with none after it (a
+    blank last line without terminator) is dropped. Most lines have at most a few blanks in front,
+    so the offsets step forward from the starts; a block with longer indents is searched whole.
+    """
+    at = starts.copy()
+    for _ in range(steps):
+        c = codes[np.minimum(at, codes.size - 1)]
+        blank = ((c == 32) | (c == 9)) & (at < codes.size)
+        if not blank.any():
+            return at[at < codes.size]
+        at[blank] += 1
+    solid = np.flatnonzero((codes != 32) & (codes != 9))
+    if not solid.size:
+        return starts[:0]
+    first = solid[np.minimum(np.searchsorted(solid, starts), solid.size - 1)]
+    return first[first >= starts]

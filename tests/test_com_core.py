@@ -217,3 +217,28 @@ def test_differential_two_port_is_scikit_rfs_dd_block():
         mixed = to_se2gmm_order(net, pm)
         mixed.se2gmm(p=2)
         np.testing.assert_allclose(differential(net, pm), mixed.s[:, :2, :2], rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("n", [2, 3, 101, 4096, 31149])
+def test_same_convolver_is_scipys_fftconvolve_bit_for_bit(n):
+    from accbench.dsp.com import mlsd
+    from scipy.signal import fftconvolve
+
+    rng = np.random.default_rng(n)
+    fixed = rng.random(n)
+    conv = mlsd._SameConvolver(fixed)
+    for _ in range(3):
+        other = rng.random(n)
+        assert conv(other).tobytes() == fftconvolve(fixed, other, mode="same").tobytes()
+
+
+def test_quantization_memo_changes_no_fom(dj_setup):
+    """The memo of quantization steps (per CTLE, TX taps and phase) returns what a fresh setup computes."""
+    taps = pu.tx_taps({-1: -0.1, 1: -0.05})
+    first = ev.fom_178a(dj_setup, -12.0, -2.0, taps)
+    assert dj_setup.quant_memo
+    again = ev.fom_178a(dj_setup, -12.0, -2.0, taps)
+    fresh = ev.fom_178a(dataclasses.replace(dj_setup, quant_memo={}), -12.0, -2.0, taps)
+    for other in (again, fresh):
+        assert (other.fom_db, other.ts, other.quant_step) == (first.fom_db, first.ts, first.quant_step)
+        assert other.rx_ffe.tobytes() == first.rx_ffe.tobytes()

@@ -61,6 +61,9 @@ class Setup:
     # (``fom93a.cursor_index``), compiled into the FOM; another rule (e.g. PyChOpMarg's, to compare with it)
     # is called from Python on the head and the rest of the FOM is unchanged.
     cursor_rule: Callable[[np.ndarray, int, int, float], int] | None = None
+    # 178A: quantization step of (g_DC, g_DC2, TX taps, phase); a function of those alone, so the search's
+    # fast score and the finalists' full scores (and offsets one UI apart) share it
+    quant_memo: dict = field(default_factory=dict, repr=False)
     var_x: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -222,9 +225,12 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
                 if start is not None and tried:  # the fast score: one quantization step per candidate
                     delta = next(iter(tried.values()))[5]
                 else:
-                    var_g = r_rn[0] + r_xn[0] + r_tn[0] + var_rj * r_jj[0]
-                    samples = samples_range(s.folded.q, w, taps, phase, 0, s.folded.q.shape[-1] + N_TX - 1)
-                    delta = nz.quantization_step(p, samples, var_g)
+                    key = (g_dc_db, g_dc2_db, taps.tobytes(), phase)
+                    delta = s.quant_memo.get(key)
+                    if delta is None:
+                        var_g = r_rn[0] + r_xn[0] + r_tn[0] + var_rj * r_jj[0]
+                        samples = samples_range(s.folded.q, w, taps, phase, 0, s.folded.q.shape[-1] + N_TX - 1)
+                        delta = s.quant_memo[key] = nz.quantization_step(p, samples, var_g)
                 rn[0] += delta**2 / 12
             h_rows = _h_rows_at(head, phase, m, dh - u0, lim.pre, nb, lim.span)
             r_row = r_hh + rn / s.var_x

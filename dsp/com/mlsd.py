@@ -11,6 +11,7 @@ All distributions are probability mass functions on zero-centred grids of odd le
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft as sp_fft
 from scipy.linalg import toeplitz
 from scipy.signal import fftconvolve
 
@@ -66,13 +67,38 @@ def _cdf_at(p: np.ndarray, step: float, y: float) -> float:
     return float(np.cumsum(p)[k])
 
 
+class _SameConvolver:
+    """``fftconvolve(fixed, b, mode="same")`` for many ``b`` of the fixed one's length, the fixed one's
+    spectrum computed once: the same transforms, lengths and slicing as scipy's ``fftconvolve`` (real
+    1-D inputs of equal length), so the results are the same bit for bit."""
+
+    def __init__(self, fixed: np.ndarray) -> None:
+        self.n = fixed.size
+        self.shape = 2 * self.n - 1
+        self.fshape = [sp_fft.next_fast_len(self.shape, True)]
+        self.spec = sp_fft.rfftn(fixed, self.fshape, axes=[0])
+
+    def __call__(self, b: np.ndarray) -> np.ndarray:
+        if b.size != self.n or self.n < 2:
+            raise ValueError("the convolver takes arrays of its own length (at least 2)")
+        spec = sp_fft.rfftn(b, self.fshape, axes=[0])  # named: numpy would multiply into a temporary, in the
+        product = self.spec * spec                      # other operand order (not bit-identical with FMA)
+        full = sp_fft.irfftn(product, self.fshape, axes=[0])
+        start = (self.shape - self.n) // 2
+        return full[start:start + self.n].copy()
+
+
 def added_noise(p_rest: np.ndarray, step: float, var_g: float, var_rn: float, der_0: float,
                 dcom_an_db: float, rel_tol: float = 1e-6) -> tuple[float, np.ndarray]:
     """(g_an, P_an): the scale of added receiver noise whose penalty is ``dcom_an_db`` (178A.1.10.1, 178A-53)."""
     n = p_rest.size
+    conv = _SameConvolver(p_rest)
+    memo: dict[float, np.ndarray] = {}  # the answer is the PMF of a scale already tried
 
     def p_an(g: float) -> np.ndarray:
-        return _norm(fftconvolve(p_rest, gaussian(n, step, var_g + g * var_rn), mode="same"))
+        if g not in memo:
+            memo[g] = _norm(conv(gaussian(n, step, var_g + g * var_rn)))
+        return memo[g]
 
     target = quantile(p_an(0.0), step, der_0) * 10 ** (dcom_an_db / 20)
     low, high = 0.0, 1.0
