@@ -4,8 +4,12 @@ For every (cable, rate, lane) the run keeps the equalised pulse the link model f
 measured S-parameters and the model's noise parts. Two scale factors are fitted across the run
 by maximum likelihood on the error counts (Poisson in bits x BER):
 ``noise_scale`` multiplies the rms of the host-RX and redriver noise, ``jitter_scale`` the random
-and dual-Dirac jitter (the EQ is held at the model's choice). Their 95 % intervals come from the
-curvature of the likelihood, widened by the over-dispersion of the counts. A measurement is an
+and dual-Dirac jitter (the EQ is held at the model's choice). Their 95 % intervals are profile-likelihood
+intervals (the other scale re-fitted at each value; deviance scaled by the over-dispersion of the
+counts, chi-square with one degree of freedom), so they stay valid when a scale sits at its bound
+(0.1x or 10x), where a curvature interval does not exist; an end at a bound means the run cannot
+exclude that scale. The correlation of the two comes from the likelihood's Hessian, computed by
+statsmodels' numerical differentiation (``approx_hess3``, steps scaled to the parameters). A measurement is an
 outlier when its BER departs from the fitted model by more than its band: the count's Poisson
 spread (3 sigma), the fitted parameters' 95 % intervals and the model's own accuracy (0.5 decade),
 or when the fitted model expects clearly more errors than the zero counted. The fit is repeated
@@ -21,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 from accbench.dsp.statistical import ber_given_noise, interference_pdf
 from scipy import optimize, stats
+from statsmodels.tools.numdiff import approx_hess3
 
 MODEL_DECADES = 0.5  # the link model's own accuracy in BER (documented, not fitted)
 MIN_POWER_SPREAD = 0.02
@@ -53,14 +58,34 @@ def _nll(params: np.ndarray, obs: list[_Observation]) -> float:
     return float(total)
 
 
-def _hessian(f, x: np.ndarray, step: float = 1e-3) -> np.ndarray:
-    n = x.size
-    h = np.zeros((n, n))
-    for i in range(n):
-        for j in range(n):
-            ei, ej = np.eye(n)[i] * step, np.eye(n)[j] * step
-            h[i, j] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * step * step)
-    return h
+def _with(index: int, value: float, other: float) -> np.ndarray:
+    """The parameter vector with ``value`` at ``index`` and ``other`` at the other place."""
+    return np.array([value, other]) if index == 0 else np.array([other, value])
+
+
+def _profile_ci(obs: list[_Observation], best: np.ndarray, best_nll: float, index: int,
+                dispersion: float) -> list[float]:
+    """95 % profile-likelihood interval of scale ``index`` (as a factor), bounded by ``BOUNDS``.
+
+    The other log-scale is re-fitted at each value; the interval is where the deviance rises by at
+    most chi2(0.95; 1) x ``dispersion``. Where it does not rise that far before a bound, the bound
+    is the end (the run cannot exclude it).
+    """
+    allowance = 0.5 * float(stats.chi2.ppf(0.95, 1)) * dispersion
+
+    def excess(value: float) -> float:
+        inner = optimize.minimize_scalar(lambda w: _nll(_with(index, value, w), obs), bounds=BOUNDS,
+                                         method="bounded", options={"xatol": 1e-3})
+        return float(min(inner.fun, _nll(_with(index, value, best[1 - index]), obs)) - best_nll - allowance)
+
+    ends = []
+    for bound in BOUNDS:
+        start = float(best[index])
+        if abs(bound - start) < 1e-9 or excess(bound) <= 0:
+            ends.append(bound)
+        else:
+            ends.append(optimize.brentq(excess, min(start, bound), max(start, bound), xtol=1e-3))
+    return [float(np.exp(ends[0])), float(np.exp(ends[1]))]
 
 
 def _log_residual(o: _Observation, predicted: float) -> float:
@@ -82,15 +107,19 @@ def _fit(obs: list[_Observation]) -> dict:
     dof = max(len(informative) - 2, 1)
     dispersion = max(float(np.sum(((counts - mu) ** 2 / mu)[counts > 0]) / dof), 1.0)
     out["dispersion"] = dispersion
+    out["_x"], out["_nll"] = result.x, float(result.fun)  # for the profile intervals of the reported fit
+    step = 1e-3 * np.maximum(np.abs(result.x), 1.0)
+    hessian = approx_hess3(result.x, lambda p: _nll(np.clip(p, *BOUNDS), obs), epsilon=step)
     try:
-        cov = np.linalg.inv(_hessian(lambda p: _nll(p, obs), result.x)) * dispersion
+        cov = np.linalg.inv(hessian) * dispersion
     except np.linalg.LinAlgError:
         out["note"] = "noise and jitter cannot be told apart by this run (singular likelihood)"
         return out
     if np.all(np.diag(cov) > 0) and np.all(np.isfinite(cov)):
-        half = 1.96 * np.sqrt(np.diag(cov))
-        out["noise_scale_ci95"] = [float(np.exp(result.x[0] - half[0])), float(np.exp(result.x[0] + half[0]))]
-        out["jitter_scale_ci95"] = [float(np.exp(result.x[1] - half[1])), float(np.exp(result.x[1] + half[1]))]
+        half = 1.96 * np.sqrt(np.diag(cov))  # curvature intervals: the outlier bands while the flags settle
+        ends = np.exp(np.clip([result.x - half, result.x + half], *BOUNDS))  # within the fitted range
+        out["noise_scale_ci95"] = [float(ends[0, 0]), float(ends[1, 0])]
+        out["jitter_scale_ci95"] = [float(ends[0, 1]), float(ends[1, 1])]
         out["correlation"] = float(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]))
         if abs(out["correlation"]) > 0.95:
             out["note"] = ("noise and jitter are confounded in this run (correlation "
@@ -149,10 +178,22 @@ def fit_ber_model(observations: list[tuple]) -> dict:
                     if any(r["outlier"] for r in _flag([o for o in obs if o.serial == serial],
                                                        _fit([o for o in obs if o.serial != serial])))}
         if suspects:
-            fit = _fit([o for o in obs if o.serial not in suspects])
+            kept = [o for o in obs if o.serial not in suspects]
+            fit = _fit(kept)
             fit["left_out"] = sum(o.serial in suspects for o in obs)
             rows = _flag(obs, fit)
+    _profile_intervals(fit, kept)
     return {"fit": fit, "rows": rows, "outliers": sorted({r["serial"] for r in rows if r["outlier"]})}
+
+
+def _profile_intervals(fit: dict, kept: list[_Observation]) -> None:
+    """Replace the reported fit's curvature intervals by profile-likelihood ones (valid at the bounds)."""
+    x, best = fit.pop("_x", None), fit.pop("_nll", None)
+    if x is None:
+        return
+    fit["noise_scale_ci95"] = _profile_ci(kept, x, best, 0, fit["dispersion"])
+    fit["jitter_scale_ci95"] = _profile_ci(kept, x, best, 1, fit["dispersion"])
+    fit["ci_method"] = "profile likelihood (deviance scaled by the dispersion)"
 
 
 def fit_power_model(pairs: list[tuple[str, float, float]]) -> dict:

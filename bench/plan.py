@@ -275,14 +275,20 @@ def parse_plan(data: dict, base_dir: Path = Path("."), source: str = "") -> Plan
     clauses = _com_clauses(p, run.get("com_clauses", []), rates)
     mask = _mask(p, base_dir, g.get("il_mask"))
     lots: list[Lot] = []
-    problems_before_lots = len(p.items)
+    broken: set[str] = set()  # lots already reported as wrong: a cable naming one is not reported again
     if "lots_csv" in data:
+        before = len(p.items)
         lots += _lots_from_csv(p, base_dir, data["lots_csv"])
+        csv_failed = len(p.items) > before  # its rows' ids are not echoed, so any of them may be the one
+    else:
+        csv_failed = False
     for i, row in enumerate(p.tables("[[lots]]", data.get("lots"), "[[lots]] with id and carbon_mg_m2"), start=1):
         p.known(f"[[lots]] #{i}", row, LOT_KEYS)
         lot = _lot(p, f"[[lots]] #{i}", row)
         if lot:
             lots.append(lot)
+        elif isinstance(row.get("id"), str):
+            broken.add(row["id"].strip())
     by_id: dict[str, Lot] = {}
     for lot in lots:
         if lot.id in by_id:
@@ -292,7 +298,7 @@ def parse_plan(data: dict, base_dir: Path = Path("."), source: str = "") -> Plan
         p.add("no wire lots: add [[lots]] tables or lots_csv = \"lots.csv\"")
     rows = p.tables("[[cables]]", data.get("cables"), "[[cables]] with serial, lot and length_m")
     # a lot that failed to load is reported once, not again by every cable that names it
-    cables = _cables(p, rows, by_id, lots_complete=len(p.items) == problems_before_lots)
+    cables = _cables(p, rows, by_id, broken, all_broken=csv_failed)
     if not rows and "cables" not in data:
         p.add("no cables: add [[cables]] tables with serial, lot and length_m")
     sim = p.table("[sim]", data.get("sim"), "[sim] with the simulated bench's settings")
@@ -337,7 +343,8 @@ def _mask(p: Problems, base_dir: Path, value) -> str | None:
     return str(path)
 
 
-def _cables(p: Problems, rows: list[dict], by_id: dict[str, Lot], lots_complete: bool = True) -> list[Cable]:
+def _cables(p: Problems, rows: list[dict], by_id: dict[str, Lot], broken: set[str] = frozenset(),
+            all_broken: bool = False) -> list[Cable]:
     """The [[cables]] entries: serial (unique, usable as a record name), known lot, length and lanes."""
     cables: list[Cable] = []
     serials: set[str] = set()
@@ -356,7 +363,7 @@ def _cables(p: Problems, rows: list[dict], by_id: dict[str, Lot], lots_complete:
         serials.add(serial)
         label = f"{where} ({serial})" if serial else where
         lot = (p.text(f"{label} lot", row.get("lot"), required=True) or "").strip()
-        if lot and lot not in by_id and lots_complete:
+        if lot and lot not in by_id and lot not in broken and not all_broken:
             p.add(f"{label}: unknown lot {lot!r}; known: {', '.join(by_id) or 'none'}")
         length = p.number(f"{label} length_m", row.get("length_m"), 0.1, 20)
         awg = p.number(f"{label} awg", row.get("awg"), 20, 40, required=False)

@@ -107,8 +107,9 @@ def run_plan(plan: Plan, output: str | Path, station: Station, resume: bool = Fa
             t0 = time.perf_counter()
             try:
                 cables = [c for c in read_run(output).cables if not c.instrument_error]
-                summary = lot_summary(plan, cables)
-                summary["model_vs_measurement"] = model_comparison(output, cables)
+                model = model_comparison(output, cables)  # first: its outliers are unit defects of their lots
+                summary = lot_summary(plan, cables, outliers=set(model.get("outliers", [])))
+                summary["model_vs_measurement"] = model
             except Exception as exc:  # every cable is recorded: a failed summary must not leave the run "running"
                 summary = {"error": f"the lot summary failed: {exc}"}
                 finish_error = exc

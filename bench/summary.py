@@ -28,7 +28,8 @@ def cable_json(c: CableResult, outliers: set[str]) -> dict:
 
 
 def qualify_json(run: RunResult, record: str) -> dict:
-    """Per-cable outcomes, verdicts and figures, per-lot summary, carbon limits, model fit and outliers."""
+    """Per-cable outcomes, verdicts and figures, per-lot summary, lot-level carbon inference and limits (with
+    their intervals), model fit and outliers."""
     summary = run.summary or {}
     model = summary.get("model_vs_measurement") or {}
     outliers = set(model.get("outliers", []))
@@ -37,6 +38,7 @@ def qualify_json(run: RunResult, record: str) -> dict:
             "lots": summary.get("lots", []), "carbon_limit_mg_m2": summary.get("carbon_limit_mg_m2"),
             "carbon_limit_stretch_mg_m2": summary.get("carbon_limit_stretch_mg_m2"),
             "effect": summary.get("effect"), "regressions": summary.get("regressions"),
+            "inference": summary.get("inference"), "limits": summary.get("limits"),
             "model_fit": {"ber": model.get("ber", {}).get("fit"), "power_scale": model.get("power", {}).get("scale"),
                           "power_scale_ci95": model.get("power", {}).get("scale_ci95")},
             "outliers": sorted(outliers)}

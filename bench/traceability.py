@@ -1,42 +1,63 @@
-"""Traceability to wire surface carbon: per-lot summary, the excess-loss regression and the
-carbon level above which the reach gate is predicted to fail.
+"""Traceability to wire surface carbon: the lot table, the lot-level inference on reach and the carbon limits.
+
+Cables of one lot share one carbon value, so the *lot* is the experimental unit: every statistic
+here is computed on lot means (one point per lot, degrees of freedom from lots), and adding
+cables to a lot sharpens its mean but never counts as more evidence about carbon.
+
+* ``regressions``: per figure (excess IL per rate, reach) the hinge fit
+  ``y = a + b * max(0, C - knee)`` on lot means, the knee profiled (``accbench.bench.carbonfit``);
+  the slope's interval carries the knee's uncertainty.
+* ``inference``: for reach (the gated figure) the same fit with its 95 % band, Davies' test for a
+  change point and for any carbon effect (``accbench.bench.carbontest``), the onset with its
+  profile-likelihood interval; "insufficient data" with what is needed when the lots are too few.
+* ``limits``: the carbon at which the lots' reach crosses the reach and stretch gates, with
+  Fieller's 95 % interval from the lots either side (``accbench.bench.carbonlimit``), marked
+  ``extrapolated`` when outside the carbon measured.
+* ``lots``: the lot table (``accbench.bench.carbonlots``), with the wire-only pass rate and the
+  unit defects (power, BER, model outliers) counted apart.
 
 Excess loss is the measured IL over the twinax model of the same wire at zero carbon (so the
-wire's grade and size are already in the baseline); the other lot properties still enter the
-regression as covariates where they vary and the lots allow it.
-
-The regression is a hinge model, excess = a + b * max(0, C - C0), with C0 chosen by least
-squares over the observed carbon range (C0 = below every lot gives the straight line). The
-slope's 95 % interval is the t interval conditional on C0; when it contains zero the answer is
-"no significant effect". The reach limit solves the same hinge fit of reach for the required
-length.
+wire's grade and size are already in the baseline); the other lot properties still enter its
+regression as covariates where they vary and the lots leave degrees of freedom for them.
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
+from accbench.bench.carbonfit import HingeFit, fit_hinge
+from accbench.bench.carbonlimit import reach_limit
+from accbench.bench.carbonlots import lot_table
+from accbench.bench.carbontest import davies_test
 from accbench.bench.plan import Plan
 from accbench.bench.results import CableResult
-from scipy import stats
 
 MIN_EXCESS_DB = 0.1  # excess loss changes smaller than this over the lots are not an effect
 MIN_REACH_M = 0.1  # two steps of the reach search (0.05 m)
+MIN_LEVELS = 6  # hinge (level, slope, knee) + Davies' test: three residual degrees of freedom at least
+ALPHA = 0.05
+METHOD = ("OLS on lot means (one point per lot, degrees of freedom from lots): reach = a + b * max(0, C - onset), "
+          "onset profiled (profile-likelihood interval; slope and band: union over the onset's interval); "
+          "Davies' test for the change point; limits: Fieller's interval of the local line through the "
+          f"{2} lots either side of where reach crosses the gate")
 
 
 def hinge_fit(x: np.ndarray, y: np.ndarray, covariates: dict[str, np.ndarray] | None = None,
               min_effect: float = 0.0) -> dict | None:
-    """Least-squares hinge fit with the slope's 95 % interval; None with fewer than 3 points.
+    """Hinge fit of ``y`` on ``x`` (give one point per lot) as a dict; None when too few points.
 
-    The effect is ``significant`` when the slope's interval excludes zero and the fitted change
-    over the observed carbon range exceeds ``min_effect`` (below that, e.g. the reach search's
-    resolution, a "trend" is measurement granularity, not carbon).
+    The effect is ``significant`` when the slope's 95 % interval (carrying the knee's uncertainty)
+    excludes zero and the fitted change over the observed range exceeds ``min_effect`` (below
+    that, e.g. the reach search's resolution, a "trend" is measurement granularity, not carbon).
+    ``effect_p_value`` is Davies' bound for any effect of the hinge shape (no covariates) or None.
 
     ``covariates`` (other lot properties, one value per point) enter as extra linear terms when
-    they vary and the distinct lots leave degrees of freedom for them; the others are listed
-    in ``covariates_dropped`` with the reason.
+    they vary and the distinct points leave degrees of freedom for them; the others are listed in
+    ``covariates_dropped`` with the reason.
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
-    if x.size < 3 or np.ptp(x) == 0:
+    if x.size < 4 or np.unique(x).size < 3:
         return None
     extra, dropped = [], {}
     groups = len({tuple(row) for row in np.column_stack([x] + [np.asarray(v, float) for v in
@@ -49,52 +70,30 @@ def hinge_fit(x: np.ndarray, y: np.ndarray, covariates: dict[str, np.ndarray] | 
             dropped[name] = "too few distinct lots to separate it from carbon"
         else:
             extra.append((name, values))
-    candidates = np.unique(np.concatenate([[x.min() - 1.0], np.linspace(x.min(), x.max(), 81)[:-1]]))
-    best = None
-    for c0 in candidates:
-        h = np.maximum(0.0, x - c0)
-        design = np.column_stack([np.ones_like(x), h] + [v for _, v in extra])
-        if np.linalg.matrix_rank(design) < design.shape[1]:
-            continue
-        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-        sse = float(np.sum((y - design @ coef) ** 2))
-        if best is None or sse < best[0] - 1e-12:
-            best = (sse, c0, coef, design)
-    if best is None:
+    fit = fit_hinge(x, y, np.column_stack([v for _, v in extra]) if extra else None, band=False)
+    if fit is None:
         return None
-    sse, c0, coef, design = best
-    dof = max(x.size - design.shape[1] - 1, 1)  # the chosen hinge costs one more
-    sigma2 = sse / dof
-    cov = sigma2 * np.linalg.pinv(design.T @ design)
-    t = float(stats.t.ppf(0.975, dof))
-    half = t * np.sqrt(np.maximum(np.diag(cov), 0.0))
-    slope = float(coef[1])
-    change = slope * float(np.max(design[:, 1]))
-    terms = {name: {"coef": float(coef[2 + i]), "ci95": [float(coef[2 + i] - half[2 + i]),
-                                                          float(coef[2 + i] + half[2 + i])],
-                    "significant": not (coef[2 + i] - half[2 + i] <= 0.0 <= coef[2 + i] + half[2 + i])}
-             for i, (name, _) in enumerate(extra)}
-    return {"threshold_mg_m2": max(float(c0), 0.0), "intercept": float(coef[0]), "slope_per_mg_m2": slope,
-            "slope_ci95": [slope - float(half[1]), slope + float(half[1])],
-            "statistically_significant": bool(not (slope - half[1] <= 0.0 <= slope + half[1])),
-            "change_over_range": change,
-            "significant": bool(not (slope - half[1] <= 0.0 <= slope + half[1]) and abs(change) > min_effect),
-            "rms_residual": float(np.sqrt(sse / x.size)), "points": int(x.size),
+    return _fit_dict(fit, x, [name for name, _ in extra], dropped, min_effect,
+                     None if extra else davies_test(x, y, null="constant"))
+
+
+def _fit_dict(fit: HingeFit, x: np.ndarray, names: list[str], dropped: dict, min_effect: float, effect) -> dict:
+    change = fit.slope * float(np.max(np.maximum(0.0, x - fit.knee)))
+    terms = {name: {"coef": fit.coef[2 + i], "ci95": list(fit.coef_ci95[2 + i]),
+                    "significant": not (fit.coef_ci95[2 + i][0] <= 0.0 <= fit.coef_ci95[2 + i][1])}
+             for i, name in enumerate(names)}
+    return {"threshold_mg_m2": max(fit.knee, 0.0), "threshold_ci95": list(fit.knee_ci95),
+            "intercept": fit.intercept, "slope_per_mg_m2": fit.slope, "slope_ci95": list(fit.slope_ci95),
+            "statistically_significant": fit.slope_excludes_zero, "change_over_range": change,
+            "significant": bool(fit.slope_excludes_zero and abs(change) > min_effect),
+            "effect_p_value": None if effect is None else effect.p_value,
+            "rms_residual": float(np.sqrt(fit.rss / fit.points)), "points": fit.points, "unit": "lot", "df": fit.df,
             "covariates": terms, "covariates_dropped": dropped}
 
 
-def carbon_limit(fit: dict | None, required: float) -> float | None:
-    """Carbon at which the hinge fit of reach falls to ``required`` (None: no significant effect)."""
-    if fit is None or not fit["significant"] or fit["slope_per_mg_m2"] >= 0:
-        return None
-    if fit["intercept"] < required:
-        return 0.0
-    return fit["threshold_mg_m2"] + (required - fit["intercept"]) / fit["slope_per_mg_m2"]
-
-
-def _covariates(plan: Plan, cables: list[CableResult]) -> dict[str, np.ndarray]:
-    """The other lot properties per cable (grade as 1 for Cu-OFC; oxygen, roughness, wire size)."""
-    lots = [plan.lots[c.wire_lot] for c in cables]
+def _covariates(plan: Plan, lot_ids: list[str]) -> dict[str, np.ndarray]:
+    """The other lot properties per lot (grade as 1 for Cu-OFC; oxygen, roughness, wire size)."""
+    lots = [plan.lots[i] for i in lot_ids]
     out = {"grade_ofc": np.array([1.0 if lot.grade == "Cu-OFC" else 0.0 for lot in lots]),
            "roughness_um": np.array([lot.roughness_um for lot in lots])}
     if all(lot.oxygen_ppm is not None for lot in lots):
@@ -106,31 +105,93 @@ def _covariates(plan: Plan, cables: list[CableResult]) -> dict[str, np.ndarray]:
     return out
 
 
-def lot_summary(plan: Plan, cables: list[CableResult]) -> dict:
-    """Per-lot pass rates and mean figures; across lots the regressions and the carbon limits."""
-    lots = []
-    for lot in plan.lots.values():
-        mine = [c for c in cables if c.wire_lot == lot.id]
-        entry = {"id": lot.id, "carbon_mg_m2": lot.carbon_mg_m2, "grade": lot.grade, "cables": len(mine),
-                 "pass_rate": (sum(c.passed for c in mine) / len(mine)) if mine else None,
-                 "marginal": sum(c.outcome == "marginal" for c in mine)}
-        for gbd in plan.rates_gbd:
-            rates = [r for c in mine for r in c.rates if r.gbd == gbd]
-            entry[f"il_db_{gbd:g}"] = float(np.mean([r.il_db for r in rates])) if rates else None
-            entry[f"excess_il_db_{gbd:g}"] = float(np.mean([r.excess_il_db for r in rates])) if rates else None
-        entry["reach_m"] = float(np.mean([c.reach_m for c in mine])) if mine else None
-        lots.append(entry)
-    carbon = np.array([c.carbon_mg_m2 for c in cables])
-    regressions = {}
-    covariates = _covariates(plan, cables)
+def _suggest_levels(levels: np.ndarray, count: int) -> list[float]:
+    """``count`` new carbon levels, each splitting the widest gap left between the levels (rounded to 5)."""
+    have = sorted(float(v) for v in levels)
+    new: list[float] = []
+    for _ in range(count):
+        if len(have) < 2:
+            have.append(have[-1] + 50.0 if have else 50.0)
+            new.append(have[-1])
+            continue
+        gaps = [(b - a, a, b) for a, b in pairwise(have)]
+        _, a, b = max(gaps)
+        mid = float(5 * round((a + b) / 10))
+        mid = mid if a < mid < b else (a + b) / 2
+        have = sorted([*have, mid])
+        new.append(mid)
+    return sorted(new)
+
+
+def needed_text(carbon: np.ndarray) -> str:
+    """What the lot-level fit needs beyond ``carbon`` (one value per lot), in words."""
+    levels = np.unique(carbon)
+    more = MIN_LEVELS - levels.size
+    span = f"{levels.min():g}-{levels.max():g} mg/m^2" if levels.size else "no carbon measured"
+    suggestion = ", ".join(f"{v:g}" for v in _suggest_levels(levels, more))
+    return (f"{carbon.size} lot(s) at {levels.size} carbon level(s) ({span}); the lot-level fit of reach on "
+            f"carbon (level, slope, onset) and Davies' test need at least {MIN_LEVELS} lots at distinct carbon "
+            f"levels: add at least {more} lot(s) at new levels, e.g. at {suggestion} mg/m^2 (filling the widest "
+            "gaps), with two lots at least either side of each limit (see the limits)")
+
+
+def lot_inference(carbon: np.ndarray, reach: np.ndarray) -> dict:
+    """The lot-level inference on reach (see the module): the ``inference`` entry of the summary."""
+    carbon, reach = np.asarray(carbon, float), np.asarray(reach, float)
+    levels = int(np.unique(carbon).size)
+    out = {"unit": "lot", "lots": int(carbon.size), "carbon_levels": levels, "method": METHOD,
+           "change_point": {"test": "Davies", "p_value": None, "detected": False}, "effect_p_value": None,
+           "onset_mg_m2": None, "onset_ci95": None, "slope_per_mg_m2": None, "slope_ci95": None, "band": None,
+           "status": "insufficient data", "needed": None}
+    fit = fit_hinge(carbon, reach) if levels >= MIN_LEVELS else None
+    if fit is None:
+        out["needed"] = needed_text(carbon)
+        return out
+    change = davies_test(carbon, reach, null="linear")
+    effect = davies_test(carbon, reach, null="constant")
+    detected = change is not None and change.p_value < ALPHA
+    out["change_point"] = {"test": "Davies", "p_value": None if change is None else change.p_value,
+                           "detected": bool(detected)}
+    out["effect_p_value"] = None if effect is None else effect.p_value
+    out["slope_per_mg_m2"], out["slope_ci95"] = fit.slope, list(fit.slope_ci95)
+    band = fit.band
+    out["band"] = {"carbon_mg_m2": band["carbon_mg_m2"], "reach_m": band["fit"], "lo": band["lo"], "hi": band["hi"]}
+    if effect is None or effect.p_value >= ALPHA:
+        out["status"] = "no significant effect"
+        return out
+    out["status"] = "estimated"
+    out["onset_ci95"] = list(fit.knee_ci95)
+    if detected:
+        out["onset_mg_m2"] = fit.knee
+    return out
+
+
+def lot_summary(plan: Plan, cables: list[CableResult], outliers: set[str] | None = None) -> dict:
+    """Per-lot table, lot-level regressions and inference on reach, and the carbon limits of the reach gates.
+
+    ``outliers``: serials the model-vs-measurement fit flagged (counted as unit defects of their lot).
+    """
+    lots = lot_table(plan, cables, outliers)
+    measured = [lot for lot in lots if lot["cables"] and lot["reach_m"] is not None]
+    carbon = np.array([lot["carbon_mg_m2"] for lot in measured], float)
+    regressions: dict[str, dict | None] = {}
+    covariates = _covariates(plan, [lot["id"] for lot in measured])
     for gbd in plan.rates_gbd:
-        excess = [c.rate(gbd).excess_il_db for c in cables]
-        regressions[f"excess_il_db_{gbd:g}"] = hinge_fit(carbon, np.array(excess), covariates,
-                                                         min_effect=MIN_EXCESS_DB)
-    # reach normalised to the plan's cable length would mix lengths; the reach itself is what is gated
-    reach_fit = hinge_fit(carbon, np.array([c.reach_m for c in cables]), min_effect=MIN_REACH_M)
-    regressions["reach_m"] = reach_fit
-    limit = carbon_limit(reach_fit, plan.gates.reach_m)
-    return {"lots": lots, "regressions": regressions, "carbon_limit_mg_m2": limit,
-            "carbon_limit_stretch_mg_m2": carbon_limit(reach_fit, plan.gates.stretch_m),
-            "effect": "significant" if reach_fit and reach_fit["significant"] else "no significant effect"}
+        key = f"excess_il_db_{gbd:g}"
+        rows = [(lot["carbon_mg_m2"], lot[key]) for lot in measured if lot[key] is not None]
+        keep = [i for i, lot in enumerate(measured) if lot[key] is not None]
+        regressions[key] = hinge_fit(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
+                                     {k: v[keep] for k, v in covariates.items()}, min_effect=MIN_EXCESS_DB)
+    reach = np.array([lot["reach_m"] for lot in measured], float)
+    regressions["reach_m"] = hinge_fit(carbon, reach, min_effect=MIN_REACH_M)
+    inference = lot_inference(carbon, reach)
+    limits = [reach_limit(carbon, reach, plan.gates.reach_m, "reach_m"),
+              reach_limit(carbon, reach, plan.gates.stretch_m, "stretch_m")]
+    if inference["status"] == "insufficient data":
+        for limit in limits:  # the limit's local line alone is not evidence enough without the lot-level fit
+            if limit["status"] == "estimated":
+                limit.update(status="insufficient data", needed=inference["needed"])
+    point = [lim["carbon_mg_m2"] if lim["status"] == "estimated" else None for lim in limits]
+    effect = {"estimated": "significant"}.get(inference["status"], inference["status"])
+    return {"lots": lots, "regressions": regressions, "inference": inference, "limits": limits,
+            "carbon_limit_mg_m2": point[0], "carbon_limit_stretch_mg_m2": point[1], "effect": effect}

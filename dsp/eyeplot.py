@@ -33,3 +33,17 @@ def plot_eye(wave: np.ndarray, samples_per_ui: int, sigma: float, path: str | Pa
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def equalized_waveform(eq, samples_per_ui: int, n_symbols: int = 4000, seed: int = 1) -> np.ndarray:
+    """Oversampled waveform of ``n_symbols`` random PAM4 symbols through an ``Equalized`` link (FFE applied).
+
+    Amplitudes in launch peak level = 1; the sampling instants fall at ``eq.cursors.phase`` modulo
+    ``samples_per_ui`` (what ``plot_eye`` and the report's eye start their traces from).
+    """
+    from accbench.dsp.link import _equalized_pulse
+    from accbench.dsp.patterns import get_pattern, pattern_symbols
+    from accbench.dsp.tdsim import oversampled_waveform
+
+    symbols = pattern_symbols(get_pattern("random"), n_symbols, seed)
+    return np.asarray(oversampled_waveform(symbols, _equalized_pulse(eq, samples_per_ui), samples_per_ui), dtype=float)

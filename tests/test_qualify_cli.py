@@ -120,9 +120,11 @@ def test_qualify_json_show_and_report(tmp_path):
         assert all({"value", "limit", "unit", "margin", "outcome"} <= v.keys() for v in cable["verdicts"].values())
     for lot in data["lots"]:
         assert {"id", "carbon_mg_m2", "pass_rate"} <= lot.keys()
-    assert 50 < data["carbon_limit_mg_m2"] < 160 and data["outliers"] == ["ACC-0007", "ACC-0008"]
+    assert data["carbon_limit_mg_m2"] is None and data["outliers"] == ["ACC-0007", "ACC-0008"]
+    assert data["inference"]["status"] == "insufficient data" and len(data["limits"]) == 2
     table = run("show", str(out))
     assert table.returncode == 0 and "ACC-0007" in table.stdout and "power" in table.stdout
+    assert "insufficient data" in table.stdout and "needed:" in table.stdout
     report = run("report", str(out), "-o", str(tmp_path / "report"))
     assert report.returncode == 0, report.stderr
     page = (tmp_path / "report" / "index.html").read_text()

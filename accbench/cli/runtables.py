@@ -60,22 +60,22 @@ def print_run(run: RunResult, console: Console | None = None) -> None:
                   + "; '?' marks a marginal gate (within its resolution of the limit)")
     if not summary:
         return
-    lots = Table(box=box.SIMPLE_HEAD, title="wire lots")
-    for name in ("lot", "carbon", "grade", "n", "pass", *[f"excess {r:.0f}G" for r in rates], "reach"):
+    lots = Table(box=box.SIMPLE_HEAD, title="wire lots (the lot is the unit of the carbon statistics)")
+    for name in ("lot", "carbon", "grade", "n", "pass", "wire pass", "unit defects",
+                 *[f"excess {r:.0f}G" for r in rates], "reach"):
         lots.add_column(name, justify="left" if name in ("lot", "grade") else "right", no_wrap=True)
     for lot in summary["lots"]:
+        wire = lot.get("wire_pass_rate")
         lots.add_row(lot["id"], f"{lot['carbon_mg_m2']:g}", lot["grade"], str(lot["cables"]),
                      "-" if lot["pass_rate"] is None else f"{lot['pass_rate']:.0%}",
+                     "-" if wire is None else f"{wire:.0%}", str(lot.get("unit_defects", "-")),
                      *["-" if lot.get(f"excess_il_db_{r:g}") is None else f"{lot[f'excess_il_db_{r:g}']:.2f}"
                        for r in rates],
                      "-" if lot["reach_m"] is None else f"{lot['reach_m']:.2f}")
     console.print(lots)
-    gates = run.plan["gates"]
-    for key, length in (("carbon_limit_mg_m2", gates["reach_m"]), ("carbon_limit_stretch_mg_m2", gates["stretch_m"])):
-        limit = summary.get(key)
-        console.print(f"carbon limit for a {length:g} m reach: "
-                      + ("none found (no significant effect of carbon on reach)" if limit is None
-                         else f"{limit:.0f} mg/m^2"))
+    console.print("pass: every gate; wire pass: only the gates the wire can cause (IL mask, COM/ERL, reach); "
+                  "unit defects: cables failing power or BER, or flagged as model outliers")
+    _print_carbon(summary, run.plan["gates"], console)
     fit = (model.get("ber") or {}).get("fit") or {}
     if fit.get("noise_scale") is not None:
         ci = fit.get("noise_scale_ci95")
@@ -87,3 +87,57 @@ def print_run(run: RunResult, console: Console | None = None) -> None:
         console.print(f"power: measured / model = {power['scale']:.3f}")
     if outliers:
         console.print(f"[yellow]outliers (measurement departs from the fitted model): {', '.join(sorted(outliers))}[/]")
+
+
+def _interval(ci, unit: str = "", digits: int = 0) -> str:
+    """A 95 % interval as text; an end that is None is unbounded."""
+    if not ci:
+        return "-"
+    lo, hi = ci
+    return (f"[{'-inf' if lo is None else f'{lo:.{digits}f}'}, {'+inf' if hi is None else f'{hi:.{digits}f}'}]"
+            + unit)
+
+
+def _print_carbon(summary: dict, gates: dict, console: Console) -> None:
+    """The lot-level carbon inference: status, change-point test, onset, slope and the limits with their intervals."""
+    inference = summary.get("inference")
+    limits = summary.get("limits")
+    if not isinstance(inference, dict) or not isinstance(limits, list):  # a record from before the lot-level analysis
+        for key, length in (("carbon_limit_mg_m2", gates["reach_m"]),
+                            ("carbon_limit_stretch_mg_m2", gates["stretch_m"])):
+            limit = summary.get(key)
+            console.print(f"carbon limit for a {length:g} m reach: "
+                          + ("none found (no significant effect of carbon on reach)" if limit is None
+                             else f"{limit:.0f} mg/m^2 (per-cable fit, no interval)"))
+        return
+    console.print(f"carbon vs reach: {inference['status']} ({inference['lots']} lots at "
+                  f"{inference['carbon_levels']} carbon levels; the lot is the unit)")
+    if inference.get("needed"):
+        console.print(f"[yellow]  needed: {inference['needed']}[/]")
+    cp = inference.get("change_point") or {}
+    if cp.get("p_value") is not None:
+        console.print(f"  change point ({cp.get('test', 'Davies')} test): p = {cp['p_value']:.3g}, "
+                      + ("detected" if cp.get("detected") else "not detected"))
+    if inference.get("effect_p_value") is not None:
+        console.print(f"  any carbon effect (Davies' bound over the onset): p = {inference['effect_p_value']:.3g}")
+    if inference.get("onset_ci95") is not None:
+        onset = inference.get("onset_mg_m2")
+        placed = "not placed (no change point detected)" if onset is None else f"{onset:.0f} mg/m^2"
+        console.print(f"  onset: {placed}"
+                      + f", 95 % {_interval(inference['onset_ci95'])} mg/m^2 (an end at inf: the data cannot "
+                        "place it there)")
+    if inference.get("slope_per_mg_m2") is not None:
+        ci = inference.get("slope_ci95") or [None, None]
+        console.print(f"  slope above the onset: {inference['slope_per_mg_m2'] * 100:.3g} m per 100 mg/m^2, "
+                      f"95 % [{ci[0] * 100:.3g}, {ci[1] * 100:.3g}]")
+    for lim in limits:
+        head = f"carbon limit for a {lim['reach_m']:g} m reach ({lim['gate']}): "
+        if lim.get("carbon_mg_m2") is None:
+            text = lim["status"]
+        else:
+            text = (f"{lim['carbon_mg_m2']:.0f} mg/m^2, 95 % {_interval(lim.get('ci95'))}"
+                    + (" EXTRAPOLATED beyond the carbon measured" if lim.get("extrapolated") else "")
+                    + ("" if lim["status"] == "estimated" else f" ({lim['status']})"))
+        console.print(head + text)
+        if lim.get("needed") and lim["needed"] != inference.get("needed"):
+            console.print(f"[yellow]  needed: {lim['needed']}[/]")
