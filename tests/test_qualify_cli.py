@@ -32,8 +32,11 @@ carbon_mg_m2 = 150
 
 
 def _start(plan, out, *extra) -> subprocess.Popen:
+    """The run as a user starts it at a terminal: Ctrl-C armed even when pytest itself runs in a background job
+    (where the shell sets SIGINT to ignored, the child would inherit that, and Python would keep ignoring it)."""
     return subprocess.Popen([sys.executable, "-m", "accbench", "qualify", str(plan), "-o", str(out), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for_recorded(proc: subprocess.Popen, count: int) -> None:
