@@ -67,9 +67,10 @@ def reach_limit(carbon: np.ndarray, reach: np.ndarray, required_m: float, gate: 
     """The carbon limit for ``required_m`` of reach from lot-mean reach (see the module).
 
     ``status``: "estimated", "insufficient data" (``needed`` says which lots would settle it),
-    "no significant effect" (the local slope's interval contains zero) or "not reached in the
-    observed range" (every lot reaches ``required_m``; an estimate beyond the range is marked
-    ``extrapolated``). ``line``: the local line used (for drawing it).
+    "no significant effect" (the local slope's interval contains zero), "not reached in the
+    observed range" (every lot reaches ``required_m``) or "not met at any observed carbon level"
+    (no lot does); an estimate outside the range is marked ``extrapolated`` and never clamped to a
+    limit the data do not show. ``line``: the local line used (for drawing it).
     """
     order = np.argsort(np.asarray(carbon, float), kind="stable")
     x, y = np.asarray(carbon, float)[order], np.asarray(reach, float)[order]
@@ -106,6 +107,14 @@ def reach_limit(carbon: np.ndarray, reach: np.ndarray, required_m: float, gate: 
         out["status"] = "not reached in the observed range"
         if significant and est is not None:
             out.update(carbon_mg_m2=est, ci95=[lo, hi], extrapolated=True)
+        return out
+    if k == 0:  # no lot meets the gate: the limit lies below the lowest carbon measured, perhaps below zero
+        out["status"] = "not met at any observed carbon level"
+        out["needed"] = (f"every lot misses {required_m:g} m, the lowest at {x[0]:g} mg/m^2: "
+                         + ("lots with less carbon would show whether any level meets it" if x[0] > 0 else
+                            "even carbon-free wire misses it, so no carbon limit can meet this gate with this wire"))
+        if significant and est is not None and est >= 0.0:
+            out.update(carbon_mg_m2=est, ci95=[None if lo is None else max(lo, 0.0), hi], extrapolated=True)
         return out
     if not significant or est is None:
         out.update(status="no significant effect", ci95=[None, None])

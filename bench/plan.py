@@ -169,7 +169,7 @@ def _lots_from_csv(p: Problems, base_dir: Path, value) -> list[Lot]:
         if path.stat().st_size > MAX_LOTS_CSV_BYTES:
             p.add(f"lots_csv {where}: larger than {MAX_LOTS_CSV_BYTES // 2**20} MiB, not a lot table")
             return []
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
     except UnicodeDecodeError:
         p.add(f"lots_csv {where}: not UTF-8 text; save the lot table as UTF-8 CSV")
         return []
@@ -299,7 +299,7 @@ def parse_plan(data: dict, base_dir: Path = Path("."), source: str = "") -> Plan
     rows = p.tables("[[cables]]", data.get("cables"), "[[cables]] with serial, lot and length_m")
     # a lot that failed to load is reported once, not again by every cable that names it
     cables = _cables(p, rows, by_id, broken, all_broken=csv_failed)
-    if not rows and "cables" not in data:
+    if not rows and not p.items:
         p.add("no cables: add [[cables]] tables with serial, lot and length_m")
     sim = p.table("[sim]", data.get("sim"), "[sim] with the simulated bench's settings")
     if p.items:
@@ -326,11 +326,12 @@ def _mask(p: Problems, base_dir: Path, value) -> str | None:
     mask = p.text("[gates] il_mask", value)
     if mask is None:
         return None
-    try:
-        load_mask(mask)
-        return mask
-    except InputError:
-        pass
+    if not mask.lower().endswith(".csv"):  # a built-in name (or alias): never looked up in the working folder
+        try:
+            load_mask(mask)
+            return mask
+        except InputError:
+            pass
     path, where = _plan_file(base_dir, mask)
     if path.suffix.lower() != ".csv":
         p.add(f"[gates] il_mask = {mask!r}: use a built-in ({', '.join(BUILTIN_MASKS)}) or a CSV file next to the plan")

@@ -268,6 +268,10 @@ def legacy_fits(summary: dict) -> list[dict]:
     """The older per-cable hinge fits (threshold, slope and its interval) where the record has them."""
     rows = []
     for name, fit in (summary.get("regressions") or {}).items():
+        if not isinstance(fit, dict):  # a regression with too few points was stored as null
+            rows.append({"figure": name, "threshold": "-", "slope": "no fit (too few points)", "ci": "-",
+                         "points": "-"})
+            continue
         ci = fit.get("slope_ci95")
         rows.append({"figure": name, "threshold": fmt(fit.get("threshold_mg_m2"), 0, " mg/m²"),
                      "slope": f"{fit.get('slope_per_mg_m2', float('nan')):.4g}",

@@ -387,7 +387,13 @@ def _model_caption(model: dict, rows: list, lost: list) -> str:
              "power model. Dotted: measured = model; red: outliers. ")
     if lost:
         shows += f"Gates that lost sync are not drawn ({', '.join(sorted(set(lost)))}). "
-    words = [str(fit["note"])] if fit.get("note") else []
+    words = []
+    if fit.get("note"):
+        note = str(fit["note"])
+        if fit.get("left_out"):  # the note is about the refit without the outliers' gates
+            note = (f"after leaving out the {fit['left_out']} gate(s) of the outliers, "
+                    + note.replace("no measurement counted errors", "no remaining measurement counted errors"))
+        words.append(note)
     if power.get("scale") is not None:
         ci = power.get("scale_ci95")
         words.append(f"measured power is {power['scale']:.3f} × the model" + (

@@ -249,6 +249,8 @@ CASES: dict[str, tuple[Build, int, str]] = {
     "link-pattern-secret": (args("link", "--ideal", "--mode", "time", "--pattern", "SSPRQ", "--pattern-file",
                                  "{secret}"), 2, "--pattern-file"),
     "link-pattern-file-unused": (args("link", "--ideal", "--pattern-file", "{secret}"), 2, "SSPRQ"),
+    "link-symbols-stat": (args("link", "--ideal", "--symbols", "1e20"), 2, "--symbols"),
+    "plan-cables-empty": (plan(lambda s: "cables = []\n" + s.split("[[cables]]")[0]), 2, "no cables"),
     "link-two-channels": (args("link", "--ideal", "--awg", "26"), 2, "exactly one channel"),
     "reach-required": (args("reach", "--awg", "26", "--required-m", "-1"), 2, "--required-m"),
     "measure-channels": (args("measure", "power", "--channels", "x"), 2, "--channels"),
@@ -357,3 +359,22 @@ def test_plan_fuzz_is_refused_cleanly_or_accepted(tmp_path, key, value):
         return
     for cable in loaded.cables:  # accepted: every number it holds is finite and in range
         assert math.isfinite(cable.length_m) and cable.length_m > 0
+
+
+def test_a_plan_mask_csv_is_read_next_to_the_plan_not_in_the_working_folder(tmp_path, monkeypatch):
+    plan_dir, cwd = tmp_path / "plan", tmp_path / "cwd"
+    plan_dir.mkdir()
+    cwd.mkdir()
+    (plan_dir / "m.csv").write_text("freq_ghz,max_il_db\n1,5\n30,25\n")
+    (cwd / "m.csv").write_text("freq_ghz,max_il_db\n1,50\n30,60\n")
+    (plan_dir / "plan.toml").write_text(PLAN.replace("power_w_max = 5.0", 'power_w_max = 5.0\nil_mask = "m.csv"'))
+    monkeypatch.chdir(cwd)
+    mask = load_plan(plan_dir / "plan.toml").gates.il_mask
+    assert Path(mask) == plan_dir / "m.csv"
+
+
+def test_a_lots_csv_with_a_byte_order_mark_is_read(tmp_path):
+    (tmp_path / "lots.csv").write_bytes(b"\xef\xbb\xbfid,carbon_mg_m2\nW-1,10\n")
+    body = 'lots_csv = "lots.csv"\n' + PLAN.split("[[lots]]")[0] + "[[cables]]" + PLAN.split("[[cables]]")[1]
+    (tmp_path / "plan.toml").write_text(body)
+    assert load_plan(tmp_path / "plan.toml").lots["W-1"].carbon_mg_m2 == 10

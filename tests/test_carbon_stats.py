@@ -185,3 +185,16 @@ def test_no_effect_is_reported_as_such():
     assert summary["inference"]["status"] == "no significant effect" and summary["effect"] == "no significant effect"
     assert summary["limits"][0]["status"] == "not reached in the observed range"
     assert summary["carbon_limit_mg_m2"] is None
+
+
+def test_a_gate_no_lot_meets_gives_no_limit_and_says_so():
+    from accbench.bench.carbonlimit import reach_limit
+
+    carbon = np.array([0, 50, 100, 150, 200, 250.0])
+    limit = reach_limit(carbon, np.array([2.9, 2.8, 2.7, 2.6, 2.4, 2.2]), 3.0, "reach_m")
+    assert limit["status"] == "not met at any observed carbon level" and limit["carbon_mg_m2"] is None
+    assert "carbon-free" in limit["needed"]
+    for reach in (np.array([3.3, 3.1, 2.7, 2.6, 2.4, 2.2]), np.array([2.95, 2.9, 2.7, 2.6, 2.4, 2.2]) + 0.1):
+        lim = reach_limit(carbon, reach, 3.0, "reach_m")
+        ci = lim["ci95"] or [None, None]
+        assert ci[0] is None or ci[1] is None or ci[0] <= ci[1]

@@ -124,3 +124,10 @@ def test_a_report_of_hostile_serials_writes_only_safe_files(run, tmp_path):
     for figure_title in ("IL vs frequency", "link-model eye", "Bathtub at 53.125 GBd", "Bathtub at 106.25 GBd",
                          "Reach at 106.25 GBd vs surface carbon", "Model vs measurement"):
         assert figure_title in text
+
+
+def test_a_record_whose_regression_had_too_few_points_still_reports():
+    from accbench.bench.reportdata import legacy_fits
+
+    rows = legacy_fits({"regressions": {"reach_m": None}})
+    assert rows[0]["figure"] == "reach_m" and "no fit" in rows[0]["slope"]

@@ -98,6 +98,11 @@ def link(file: str | None, ideal: bool, length_m: float | None, mode: str, symbo
     """BER of the PAM4 link over a cable, with the optimised linear equaliser."""
     from accbench.dsp.linksetup import build_link
 
+    if mode == "stat" and click.get_current_context().get_parameter_source("symbols") \
+            is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--symbols counts the symbols of the time modes; the stat mode computes the BER "
+                               "without simulating symbols: leave it out, or give --mode time")
+
     with option_names(LINK_FLAGS):
         setup = build_link(file, wire=_wire_or_none(wire_arguments(kw)), ideal=ideal, length_m=length_m,
                            **link_arguments(kw))
