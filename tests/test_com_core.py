@@ -242,3 +242,33 @@ def test_quantization_memo_changes_no_fom(dj_setup):
     for other in (again, fresh):
         assert (other.fom_db, other.ts, other.quant_step) == (first.fom_db, first.ts, first.quant_step)
         assert other.rx_ffe.tobytes() == first.rx_ffe.tobytes()
+
+
+def test_gaussian_quantile_matches_the_convolved_cdf():
+    """``noise.gaussian_quantile`` finds the crossing of the convolved PMF's CDF without convolving."""
+    from accbench.dsp.com import noise as nz
+
+    rng = np.random.default_rng(5)
+    for n in (101, 2001):
+        pmf = np.zeros(n)
+        pmf[n // 3: 2 * n // 3] = rng.random(2 * n // 3 - n // 3)
+        kernel = np.exp(-((np.arange(n) - n // 2) ** 2) / (2 * (n / 40) ** 2))
+        cdf = np.cumsum(np.clip(nz.convolve_same(pmf, kernel), 0, None))
+        for share in (1e-6, 1e-3, 0.3):
+            assert nz.gaussian_quantile(pmf, np.cumsum(kernel), share) == int(np.argmax(cdf / cdf[-1] >= share))
+
+
+def test_mlsd_event_cdfs_from_spectra_match_the_convolutions():
+    """The MLSD's event CDFs read from spectra equal those of the explicit convolutions (beyond one grid block)."""
+    from accbench.dsp.com import mlsd
+    from scipy.signal import fftconvolve
+
+    p = mlsd.gaussian(301, 1.0, 400.0)
+    first = mlsd._norm(fftconvolve(p, mlsd.scaled(p, 0.4)))
+    step_pmf = mlsd.scaled(p, 0.6)
+    events, explicit = mlsd._EventSpectra(first, step_pmf), first
+    for _ in range(mlsd.EVENT_BLOCK + 5):
+        for y in (-150.0, -20.0, 0.0, 35.0):
+            assert events.cdf_at(1.0, y) == pytest.approx(mlsd._cdf_at(explicit, 1.0, y), rel=1e-10, abs=1e-15)
+        events.advance()
+        explicit = mlsd._norm(fftconvolve(explicit, step_pmf))

@@ -153,8 +153,49 @@ def quantization_step(p: ClauseParams, signal: np.ndarray, var_noise: float, ext
     for h in extra:
         pmf = convolve_same(pmf, _delta_pmf(_ascending(h, step), step, npts, p.levels))
     if sigma > 0:
-        pmf = convolve_same(pmf, np.exp(-(y**2) / (2 * var_noise)))
-    cdf = np.cumsum(np.clip(pmf, 0, None))
-    cdf /= cdf[-1]
-    v_qc = -y[int(np.argmax(cdf >= p.p_qc / 2))]
+        index = gaussian_quantile(np.clip(pmf, 0, None), np.cumsum(np.exp(-(y**2) / (2 * var_noise))), p.p_qc / 2)
+    else:
+        cdf = np.cumsum(np.clip(pmf, 0, None))
+        cdf /= cdf[-1]
+        index = int(np.argmax(cdf >= p.p_qc / 2))
+    v_qc = -y[index]
     return 2 * v_qc / (2**p.n_qb - 1)
+
+
+@njit(cache=True)
+def gaussian_quantile(pmf: np.ndarray, kernel_cdf: np.ndarray, share: float) -> int:
+    """The first index where the CDF of ``convolve_same(pmf, kernel)`` reaches ``share`` of its total, without
+    the convolution: with ``kernel_cdf`` the kernel's running sum (the kernel centred on its middle sample),
+    CDF[i] = sum_j pmf[j] (K[i - j + c] - K[c - j - 1]), K clamped to 0 below its start and to its total
+    above its end; the CDF is non-decreasing, so a bisection finds the crossing."""
+    n = pmf.size
+    c = kernel_cdf.size // 2
+    top = kernel_cdf[-1]
+    lo_j, hi_j = 0, n
+    while lo_j < hi_j and pmf[lo_j] == 0.0:
+        lo_j += 1
+    while hi_j > lo_j and pmf[hi_j - 1] == 0.0:
+        hi_j -= 1
+
+    def kcdf(k: int) -> float:
+        if k < 0:
+            return 0.0
+        if k >= kernel_cdf.size:
+            return top
+        return kernel_cdf[k]
+
+    def cdf(i: int) -> float:
+        acc = 0.0
+        for j in range(lo_j, hi_j):
+            acc += pmf[j] * (kcdf(i - j + c) - kcdf(c - j - 1))
+        return acc
+
+    target = share * cdf(n - 1)
+    lo, hi = 0, n - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cdf(mid) >= target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo

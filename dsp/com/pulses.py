@@ -19,7 +19,7 @@ from accbench.dsp.com.memo import CACHE_SIZE, Keyed, frozen, keyed
 from accbench.dsp.com.params import ClauseParams
 
 TX_TAPS = (-3, -2, -1, 0, 1, 2, 3)  # c(-3) .. c(3); tap n delays by n + 3 UI, as 93A-21 with three pre-cursors
-SUPPORT = 1e-10  # window edges: where every basis pulse is below this share of the largest
+SUPPORT = 1e-12  # window edges: where every basis pulse is below this share of the largest
 
 
 def ctle_basis(freq_hz: np.ndarray, p: ClauseParams) -> np.ndarray:
@@ -96,11 +96,31 @@ def path_pulses(p: ClauseParams, grid: SystemGrid, path: Path) -> PathPulses:
     amplitude = {"thru": p.a_v, "fext": p.a_fe, "next": p.a_ne}[path.kind]
     shaped = pulse_shaping(p, grid) * path.h21
     pulses = sfft.irfft(shaped * system_ctle_basis(p, grid), n=grid.n_time, axis=-1, workers=-1) * amplitude
-    level = np.abs(pulses).max(axis=0)
-    live = np.nonzero(level > SUPPORT * level.max())[0]
-    start = max((int(live[0]) // m - 2) * m, 0)  # whole UIs: a window sample's phase is its system phase
-    stop = min(int(live[-1]) + 2 * m, grid.n_time)
+    lo, hi = support(np.abs(pulses).max(axis=0))
+    start = max((lo // m - 2) * m, 0)  # whole UIs: a window sample's phase is its system phase
+    stop = min(hi + 2 * m, grid.n_time)
     return PathPulses(path.kind, path.name, start, pulses[:, start:stop].copy(), m)
+
+
+def support(level: np.ndarray) -> tuple[int, int]:
+    """(first, last) sample of the pulse: the time axis is circular, so the pulse lives outside its longest
+    run of samples at or below ``SUPPORT`` of the peak. Where that run lies after the peak, the samples
+    past it (the circular wrap of the pulse's very start, below ``SUPPORT`` near the run and far below the
+    peak) are left out as well; where it lies before the peak, the samples before it; otherwise the
+    first and last samples above ``SUPPORT``."""
+    quiet = level <= SUPPORT * level.max()
+    live = np.nonzero(~quiet)[0]
+    first, last = int(live[0]), int(live[-1])
+    edges = np.diff(quiet.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    runs_lo, runs_hi = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    if runs_lo.size:
+        k = int(np.argmax(runs_hi - runs_lo))
+        peak = int(np.argmax(level))
+        if runs_lo[k] > peak:
+            last = int(runs_lo[k]) - 1
+        elif runs_hi[k] <= peak:
+            first = int(runs_hi[k])
+    return first, last
 
 
 def system_filters(p: ClauseParams, grid: SystemGrid) -> tuple[np.ndarray, np.ndarray]:
