@@ -28,23 +28,8 @@ def _toeplitz(r: np.ndarray) -> np.ndarray:
 @njit(cache=True, inline="always")
 def _spd_solve(a: np.ndarray, b: np.ndarray, out: np.ndarray, lo: np.ndarray) -> None:
     """Solve a x = b for a small symmetric positive definite ``a`` by Cholesky into ``out`` (``lo``: scratch)."""
-    n = b.size
-    for i in range(n):
-        for j in range(i + 1):
-            acc = a[i, j]
-            for k in range(j):
-                acc -= lo[i, k] * lo[j, k]
-            lo[i, j] = np.sqrt(acc) if i == j else acc / lo[j, j]
-    for i in range(n):
-        acc = b[i]
-        for k in range(i):
-            acc -= lo[i, k] * out[k]
-        out[i] = acc / lo[i, i]
-    for i in range(n - 1, -1, -1):
-        acc = out[i]
-        for k in range(i + 1, n):
-            acc -= lo[k, i] * out[k]
-        out[i] = acc / lo[i, i]
+    _cholesky(a, lo)
+    _cho_solve(lo, b, out)
 
 
 @njit(cache=True)
