@@ -14,7 +14,7 @@ import numpy as np
 import skrf as rf
 from accbench.dsp.crosstalk import IcnParams, icn_v
 from accbench.dsp.figures import db
-from accbench.dsp.portmap import parse_thru, to_se2gmm_order
+from accbench.dsp.portmap import check_map_text, parse_thru, to_se2gmm_order
 from accbench.dsp.touchstone import read_touchstone
 from accbench.dsp.weighting import default_transition_s
 
@@ -63,8 +63,7 @@ def analyze_crosstalk(network: rf.Network, kind: str, baud: float, thru: str = "
         raise TouchstoneError(f"{name}: a crosstalk file is a 4-port (two ports of the aggressor pair, two of "
                               f"the victim's), this one has {network.nports}", "crosstalk")
     warnings: list[str] = []
-    if not thru.strip():
-        raise FieldError("the thru port map is empty: give auto or the map of the thru, e.g. 1-2,3-4", "thru")
+    check_map_text(thru)
     if thru.strip().lower() == "auto":
         port_map = replace(parse_thru(DEFAULT_MAP), source="assumed (crosstalk file)")
         warnings.append(f"port map {DEFAULT_MAP} assumed (a crosstalk file has no thru to detect it from); "

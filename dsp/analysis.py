@@ -18,7 +18,7 @@ from accbench.dsp.crosstalk import IcnParams, icn_v
 from accbench.dsp.deembed import deembed_2xthru
 from accbench.dsp.figures import db, fit_il, ild_figures, loss_at, propagation_delay_s
 from accbench.dsp.masks import load_mask, mask_margin_db
-from accbench.dsp.portmap import PortMap, resolve_port_map, to_se2gmm_order
+from accbench.dsp.portmap import PortMap, check_map_text, resolve_port_map, to_se2gmm_order
 from accbench.dsp.quality import (
     causality_percent,
     max_singular_value,
@@ -65,9 +65,7 @@ class AnalysisOptions:
                                                   and self.fit_f_max_hz > self.fit_f_min_hz):
             raise FieldError(f"the fit band {self.fit_f_min_hz / 1e9:g}..{self.fit_f_max_hz / 1e9:g} GHz is empty: "
                              "its end must lie above its start", "fit_f_min_hz", "fit_f_max_hz")
-        if not self.thru.strip():
-            raise FieldError("the port map is empty: give auto, or the two thru paths as a-b,c-d (e.g. 1-2,3-4)",
-                             "thru")
+        check_map_text(self.thru)
         if self.ports is not None and (len(self.ports) != 4 or len(set(self.ports)) != 4
                                        or min(self.ports) < 1):
             raise FieldError("give four different port numbers (1-based) of one pair, e.g. 1,2,3,4", "ports")

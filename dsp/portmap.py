@@ -47,6 +47,12 @@ class PortMap:
                 "end_b": [self.p_thru[1], self.n_thru[1]], "source": self.source}
 
 
+def check_map_text(thru: str) -> None:
+    """Refuse an empty port map (it would otherwise read as ``auto``)."""
+    if not thru.strip():
+        raise InputError("the port map is empty: give auto, or the two thru paths as a-b,c-d (e.g. 1-2,3-4)", "thru")
+
+
 def parse_thru(text: str) -> PortMap:
     """Parse an explicit override such as ``1-2,3-4`` (P thru, then N thru; first port at end A)."""
     match = re.fullmatch(r"\s*(\d)\s*-\s*(\d)\s*,\s*(\d)\s*-\s*(\d)\s*", text)
@@ -154,8 +160,7 @@ def resolve_port_map(network: rf.Network, thru: str = "auto") -> tuple[PortMap, 
     if network.nports != 4:
         raise TouchstoneError(f"a port map needs a 4-port network, got {network.nports} ports")
     warnings: list[str] = []
-    if not thru.strip():
-        raise InputError("the port map is empty: give auto, or the two thru paths as a-b,c-d (e.g. 1-2,3-4)", "thru")
+    check_map_text(thru)
     if thru.strip().lower() != "auto":
         return parse_thru(thru), warnings
     from_comment = parse_port_map_comment(network.comments or "")

@@ -47,6 +47,21 @@ _CLASS[[ord(" "), ord("\t")]] = 5
 _CLASS[[ord("\n"), ord("\r")]] = 6
 
 
+@njit(cache=True, inline="always")
+def _digit_run(codes, cls, i, n, mant, sig):  # pragma: no cover - compiled
+    """Read the digits from ``i``: (next index, mantissa, significant digits, digits read)."""
+    count = 0
+    while i < n and cls[codes[i]] == 1:
+        d = codes[i] - 48
+        if sig > 0 or d != 0:
+            sig += 1
+            if sig <= 18:
+                mant = mant * 10 + d
+        count += 1
+        i += 1
+    return i, mant, sig, count
+
+
 @njit(cache=True)
 def _parse_block(codes, cls, pow10, per_record, out, slow):  # pragma: no cover - compiled
     """Parse the numeric block ``codes`` into ``out``; tokens for Python's float into ``slow``.
@@ -83,29 +98,12 @@ def _parse_block(codes, cls, pow10, per_record, out, slow):  # pragma: no cover 
         if c == 2:
             negative = codes[i] == 45  # '-'
             i += 1
-        mant = 0
-        sig = 0  # significant digits (after the leading zeros)
-        ndig = 0
+        # sig: significant digits (after the leading zeros); the first 18 make the mantissa
+        i, mant, sig, ndig = _digit_run(codes, cls, i, n, 0, 0)
         frac = 0
-        while i < n and cls[codes[i]] == 1:
-            d = codes[i] - 48
-            if sig > 0 or d != 0:
-                sig += 1
-                if sig <= 18:
-                    mant = mant * 10 + d
-            ndig += 1
-            i += 1
         if i < n and cls[codes[i]] == 3:
-            i += 1
-            while i < n and cls[codes[i]] == 1:
-                d = codes[i] - 48
-                if sig > 0 or d != 0:
-                    sig += 1
-                    if sig <= 18:
-                        mant = mant * 10 + d
-                ndig += 1
-                frac += 1
-                i += 1
+            i, mant, sig, frac = _digit_run(codes, cls, i + 1, n, mant, sig)
+            ndig += frac
         if ndig == 0:
             return -1, 0
         exp = 0

@@ -70,6 +70,13 @@ def count(low: int = 0, high: int | None = None) -> Quantity:
     return Quantity("", low, high, integer=True)
 
 
+def _parent_exists(kind: click.ParamType, path: Path, param: click.Parameter | None,
+                   ctx: click.Context | None) -> None:
+    """Refuse an output whose parent folder is missing (writing would fail only after the work is done)."""
+    if not path.parent.is_dir():
+        kind.fail(f"folder {str(path.parent)!r} does not exist; create it first or write elsewhere", param, ctx)
+
+
 class OutputFile(click.Path):
     """A file to write: refused at once when its folder is missing or it names a folder."""
 
@@ -82,9 +89,7 @@ class OutputFile(click.Path):
             self.fail("is empty; give a file name", param, ctx)
         if path.is_dir():
             self.fail(f"{value!r} is a folder; give a file name inside it", param, ctx)
-        folder = path.parent
-        if not folder.is_dir():
-            self.fail(f"folder {str(folder)!r} does not exist; create it first or write elsewhere", param, ctx)
+        _parent_exists(self, path, param, ctx)
         return str(path)
 
 
@@ -100,8 +105,7 @@ class OutputFolder(click.Path):
             self.fail("is empty; give a folder name", param, ctx)
         if path.exists() and not path.is_dir():
             self.fail(f"{value!r} is a file, not a folder", param, ctx)
-        if not path.parent.is_dir():
-            self.fail(f"folder {str(path.parent)!r} does not exist; create it first or write elsewhere", param, ctx)
+        _parent_exists(self, path, param, ctx)
         return str(path)
 
 

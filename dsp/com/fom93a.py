@@ -193,18 +193,18 @@ def _cancel(d: np.ndarray, c: float, b_min: np.ndarray, b_max: np.ndarray, tail_
     return sub
 
 
-def _tail_t0(p) -> int:
-    """Index of the first DFE tap under the tail's RSS limit, or -1 where the clause has none."""
+def _tail_limit(p) -> tuple[int, float]:
+    """(index of the first DFE tap under the tail's RSS limit, that limit), or (-1, 0) where the clause has none."""
     fl = p.floating_dfe
-    return int(fl["tail_start_ui"]) - 1 if fl and fl.get("tail_start_ui") else -1
+    if fl and fl.get("tail_start_ui"):
+        return int(fl["tail_start_ui"]) - 1, float(fl["rss_max"])
+    return -1, 0.0
 
 
 def cancel(s: Setup, post: np.ndarray, c: float, lim: DfeLimits) -> np.ndarray:
     """What the DFE subtracts from post-cursors 1..len(lim): clipped to the limits, the tail's RSS capped."""
-    fl = s.p.floating_dfe
-    rss_max = float(fl["rss_max"]) if fl and fl.get("tail_start_ui") else 0.0
     d = np.ascontiguousarray(post[:lim.b_max.size], dtype=float)
-    return _cancel(d, float(c), lim.b_min, lim.b_max, _tail_t0(s.p), rss_max)
+    return _cancel(d, float(c), lim.b_min, lim.b_max, *_tail_limit(s.p))
 
 
 @njit(cache=True)
@@ -278,8 +278,7 @@ def _floating(p) -> tuple[int, int, int, float, int, float]:
     fl = p.floating_dfe
     if not fl:
         return 0, 0, 0, 0.0, -1, 0.0
-    rss_max = float(fl["rss_max"]) if fl.get("tail_start_ui") else 0.0
-    return int(fl["groups"]), int(fl["taps"]), int(fl["span_ui"]), float(fl["b_max"]), _tail_t0(p), rss_max
+    return int(fl["groups"]), int(fl["taps"]), int(fl["span_ui"]), float(fl["b_max"]), *_tail_limit(p)
 
 
 @dataclass(frozen=True)
