@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class CableRecorded:
     outcome: str
     instrument_error: str | None = None
     journaled: bool = False
+    result: Any = field(default=None, compare=False, repr=False)  # the CableResult as recorded (for a database sink)
 
     def text(self) -> str:
         where = "journaled (record busy)" if self.journaled else "recorded"
@@ -57,4 +59,32 @@ class FaultRecovered:
         return f"{self.role}: {self.error}; re-opened and retried"
 
 
-Event = StepStarted | CableRecorded | CableSkipped | FaultRecovered
+@dataclass(frozen=True)
+class RunStarted:
+    """The record is open and the instruments identified: what a results database needs about the run."""
+
+    record: str
+    plan: dict
+    station: dict
+    instruments: dict
+    resumed: bool = False
+    serial: str = ""
+
+    def text(self) -> str:
+        return f"run started: {self.record}"
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """The run ended (complete, interrupted or failed) with its lot summary where one was made."""
+
+    record: str
+    status: str
+    summary: dict | None = None
+    serial: str = ""
+
+    def text(self) -> str:
+        return f"run {self.status}: {self.record}"
+
+
+Event = StepStarted | CableRecorded | CableSkipped | FaultRecovered | RunStarted | RunFinished

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-from accbench.bench.events import CableRecorded, CableSkipped, StepStarted
+from accbench.bench.events import CableRecorded, CableSkipped, RunFinished, RunStarted, StepStarted
 from accbench.bench.measure import STEPS, failed_cable, measure_cable
 from accbench.bench.plan import Plan
 from accbench.bench.record import RunRecord, read_model_inputs, read_run
@@ -78,6 +78,7 @@ def run_plan(plan: Plan, output: str | Path, station: Station, resume: bool = Fa
         check_station(station, plan, instruments.models())  # again, with the models the instruments report
         record.set_instruments(instruments.identities())
         record.event(*station.drain_events())
+        say(RunStarted(str(output), plan.to_dict(), station.describe(), instruments.identities(), resumed=resume))
         for order, cable in enumerate(plan.cables):
             if cable.serial in done:
                 say(CableSkipped(cable.serial))
@@ -95,7 +96,7 @@ def run_plan(plan: Plan, output: str | Path, station: Station, resume: bool = Fa
             timing["record"] += record.write_cable(order, freq, s, result, arrays)
             for step, seconds in result.timing_s.items():
                 timing[step] += seconds
-            say(CableRecorded(cable.serial, result.outcome, result.instrument_error, record.journaled))
+            say(CableRecorded(cable.serial, result.outcome, result.instrument_error, record.journaled, result))
         status = "complete"
     except (KeyboardInterrupt, RecordWriteError):  # a full disk stops the run like Ctrl-C: --resume continues it
         status = "interrupted"
@@ -119,6 +120,8 @@ def run_plan(plan: Plan, output: str | Path, station: Station, resume: bool = Fa
                 record.finish(status, summary, timing)
             except RecordWriteError as exc:  # where possible: an error already on its way is the one to report
                 finish_error = finish_error or exc
+        if record_open:
+            say(RunFinished(str(output), status, summary))
     if finish_error is not None:
         raise finish_error
     return read_run(output)

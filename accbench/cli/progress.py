@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from accbench.bench.events import CableRecorded, CableSkipped, FaultRecovered, StepStarted
+from accbench.bench.events import CableRecorded, CableSkipped, FaultRecovered, RunFinished, RunStarted, StepStarted
 
 
 def steps_per_cable(plan, lanes: int) -> int:
@@ -40,6 +40,8 @@ class RunProgress:
         self._bar.stop()
 
     def update(self, event) -> None:
+        if isinstance(event, RunStarted | RunFinished):
+            return
         serial, step = event.serial, event.text()
         if serial != self._current:
             self._current = serial

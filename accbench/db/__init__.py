@@ -1,0 +1,1 @@
+"""Results across runs and stations: SQLAlchemy models, Alembic migrations, ingest and queries."""

@@ -1,0 +1,1 @@
+"""Design and corpus sweeps evaluated on Dask distributed."""
