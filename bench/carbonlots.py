@@ -47,6 +47,7 @@ def lot_entry(plan: Plan, lot: Lot, cables: list[CableResult], outliers: set[str
         entry[f"il_db_{gbd:g}"] = _mean([r.il_db for r in rates])
         entry[f"excess_il_db_{gbd:g}"] = _mean([r.excess_il_db for r in rates])
     entry["reach_m"] = _mean([c.reach_m for c in mine])
+    entry["reach_estimate_m"] = _mean([c.reach_estimate_m for c in mine])  # bracket midpoints: for the statistics
     return entry
 
 

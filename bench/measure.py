@@ -91,7 +91,7 @@ def _rate(plan: Plan, cable: Cable, channel, figs, baseline, gbd: float, clock: 
         gdc2_db=float(eq.gdc2_db),
         predicted_power_w=float(cable_power(PowerModel(), baud, abs(eq.gdc_db) + abs(eq.gdc2_db))),
         model=ModelInputs(int(eq.main), {k: float(v) for k, v in eq.sigma_parts.items()}, float(eq.dd_amplitude),
-                          bool(cfg.dfe_tap)))
+                          bool(cfg.dfe_tap)), reach_upper_m=float(reach.reach_upper_m))
     rate = RateResult(gbd=gbd, nyquist_hz=float(figs.nyquist_hz), il_db=float(figs.il_db),
                       excess_il_db=float(figs.il_db - base_il), baseline_il_db=float(base_il),
                       mask_margin_db=None if figs.mask_margin_db is None else float(figs.mask_margin_db),

@@ -48,7 +48,8 @@ CABLE_FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ("rates/<gbd>", "attrs", "", "gbd, nyquist_hz, il_db, excess_il_db, baseline_il_db, mask_margin_db? (the masked "
      "rate), ild_rms_db, rl_db, ber_measured, judged_by"),
     ("rates/<gbd>/link", "attrs", "", "predicted_ber, margin_db, eye_height, reach_m, margin_db_at_required, gdc_db, "
-     "gdc2_db, predicted_power_w"),
+     "gdc2_db, predicted_power_w, reach_upper_m? (the reach search's shortest failing length; absent in records "
+     "written before it was kept)"),
     ("rates/<gbd>/link/model", "attrs", "", "main, dd_amplitude, dfe, sigma_parts/: inputs of the noise/jitter fit"),
     ("rates/<gbd>/lanes", "dataset", "", "per lane: lane, bits, errors (-1: none), ber, ber_upper_95, sync_lost"),
     ("rates/<gbd>/eq_cursors", "dataset", "V", "the link model's equalised pulse cursors"),

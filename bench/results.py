@@ -81,6 +81,7 @@ class LinkPrediction:
     gdc2_db: float
     predicted_power_w: float
     model: ModelInputs
+    reach_upper_m: float | None = None  # shortest failing length of the reach search (absent in older records)
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,16 @@ class CableResult:
     def reach_m(self) -> float | None:
         """The link model's reach at the top rate."""
         return max(self.rates, key=lambda r: r.gbd).link.reach_m if self.rates else None
+
+    @property
+    def reach_estimate_m(self) -> float | None:
+        """The reach search bracket's midpoint at the top rate (the unbiased figure for lot statistics)."""
+        from accbench.dsp.reach import estimate_reach_m
+
+        if not self.rates:
+            return None
+        link = max(self.rates, key=lambda r: r.gbd).link
+        return estimate_reach_m(link.reach_m, link.reach_upper_m)
 
     @property
     def com_db(self) -> dict[str, float]:

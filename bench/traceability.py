@@ -37,7 +37,9 @@ MIN_EXCESS_DB = 0.1  # excess loss changes smaller than this over the lots are n
 MIN_REACH_M = 0.1  # two steps of the reach search (0.05 m)
 MIN_LEVELS = 6  # hinge (level, slope, knee) + Davies' test: three residual degrees of freedom at least
 ALPHA = 0.05
-METHOD = ("OLS on lot means (one point per lot, degrees of freedom from lots): reach = a + b * max(0, C - onset), "
+METHOD = ("OLS on lot means (one point per lot, degrees of freedom from lots) of each cable's reach estimate (the "
+          "midpoint of its reach search's final bracket; the gate itself uses the bracket's passing end): "
+          "reach = a + b * max(0, C - onset), "
           "onset profiled (profile-likelihood interval; slope and band: union over the onset's interval); "
           "Davies' test for the change point; limits: Fieller's interval of the local line through the "
           f"{2} lots either side of where reach crosses the gate")
@@ -172,7 +174,7 @@ def lot_summary(plan: Plan, cables: list[CableResult], outliers: set[str] | None
     ``outliers``: serials the model-vs-measurement fit flagged (counted as unit defects of their lot).
     """
     lots = lot_table(plan, cables, outliers)
-    measured = [lot for lot in lots if lot["cables"] and lot["reach_m"] is not None]
+    measured = [lot for lot in lots if lot["cables"] and lot["reach_estimate_m"] is not None]
     carbon = np.array([lot["carbon_mg_m2"] for lot in measured], float)
     regressions: dict[str, dict | None] = {}
     covariates = _covariates(plan, [lot["id"] for lot in measured])
@@ -182,7 +184,7 @@ def lot_summary(plan: Plan, cables: list[CableResult], outliers: set[str] | None
         keep = [i for i, lot in enumerate(measured) if lot[key] is not None]
         regressions[key] = hinge_fit(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
                                      {k: v[keep] for k, v in covariates.items()}, min_effect=MIN_EXCESS_DB)
-    reach = np.array([lot["reach_m"] for lot in measured], float)
+    reach = np.array([lot["reach_estimate_m"] for lot in measured], float)
     regressions["reach_m"] = hinge_fit(carbon, reach, min_effect=MIN_REACH_M)
     inference = lot_inference(carbon, reach)
     limits = [reach_limit(carbon, reach, plan.gates.reach_m, "reach_m"),

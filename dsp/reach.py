@@ -25,7 +25,7 @@ class ReachResult:
     """Reach and power verdicts of one cable design at one baud."""
 
     baud: float
-    reach_m: float
+    reach_m: float  # the longest length evaluated that passes (the gate's conservative figure)
     required_m: float
     passed: bool
     stretch_m: float
@@ -40,11 +40,29 @@ class ReachResult:
     power_pass: bool
     evaluations: int
     config: dict
+    reach_upper_m: float = float("nan")  # the shortest length evaluated that fails: the crossing lies in between
+
+    @property
+    def reach_estimate_m(self) -> float:
+        """The bracket's midpoint: an unbiased estimate of where the link stops closing (for statistics)."""
+        return estimate_reach_m(self.reach_m, self.reach_upper_m)
 
     def to_dict(self) -> dict:
         out = asdict(self)
         out["pass"] = out.pop("passed")
         return out
+
+
+def estimate_reach_m(reach_m: float, reach_upper_m: float | None) -> float:
+    """Midpoint of the reach bracket [passing, failing]; the passing end alone when the upper end is unknown.
+
+    The gate uses the passing end (never claim more reach than was shown); lot statistics use the
+    midpoint, because the passing end is low by half the search resolution on average and that bias
+    would put a carbon limit's interval systematically below the truth.
+    """
+    if reach_upper_m is None or not np.isfinite(reach_upper_m) or reach_upper_m < reach_m:
+        return float(reach_m)
+    return 0.5 * (float(reach_m) + float(reach_upper_m))
 
 
 def _evaluate(channel, cfg: LinkConfig, length_m: float, xt: tuple, hosts: tuple):
@@ -131,5 +149,5 @@ def find_reach(channel, cfg: LinkConfig, required_m: float = 3.0, stretch_m: flo
         ber_at_required=stat_req.ber, target_ber=cfg.target_ber,
         ctle_at_required={"gdc_db": eq_req.gdc_db, "gdc2_db": eq_req.gdc2_db},
         power_w=verdict.power_w, pj_per_bit=verdict.pj_per_bit, power_max_w=verdict.max_w,
-        power_pass=verdict.passed, evaluations=evaluations, config=cfg.to_dict(),
+        power_pass=verdict.passed, evaluations=evaluations, config=cfg.to_dict(), reach_upper_m=round(hi, 4),
     )

@@ -4,7 +4,8 @@ Each run draws ``--lots`` wire lots with surface carbon uniform over 0..``--carb
 plan's wire: 26 AWG Cu-ETP, 3 m cables), measures ``--cables`` cables per lot on the simulated bench
 as a qualification run measures reach (a 4-port sweep by the simulated VNA through the real
 driver, the figures at the top rate, the link model's reach on the measured channel at the run's
-resolution), and estimates the 3 m reach gate's carbon limit from the lot means
+resolution, taken as the midpoint of the search's final bracket as ``lot_summary`` does), and estimates
+the 3 m reach gate's carbon limit from the lot means
 (``accbench.bench.carbonlimit.reach_limit``, the same code as ``lot_summary``). The truth is the
 twin's own: the carbon at which the noiseless twinax model of the lots' wire, 3 m long, just closes
 the link at the target BER (root-finding on the model, no instrument). The script prints one row
@@ -53,7 +54,7 @@ def true_limit(required_m: float = REQUIRED_M) -> float:
 
 
 def simulate_run(seed: int, lots: int, cables: int, carbon_max: float) -> tuple[np.ndarray, np.ndarray]:
-    """Lot carbon and lot-mean reach (m) of one seeded run on the simulated bench."""
+    """Lot carbon and lot-mean reach estimate (m; reach search bracket midpoints) of one seeded simulated run."""
     from accbench.bench.gates import REACH_RESOLUTION_M
     from accbench.dsp import AnalysisOptions, analyze_rates
     from accbench.dsp.channel import MeasuredChannel
@@ -82,7 +83,7 @@ def simulate_run(seed: int, lots: int, cables: int, carbon_max: float) -> tuple[
                 figs = analyze_rates(network, [cfg.baud], AnalysisOptions(), name=f"C{i}-{k}")[0]
                 channel = MeasuredChannel.from_analysis(figs, REQUIRED_M)
                 reach[i, k] = find_reach(channel, cfg, REQUIRED_M, STRETCH_M,
-                                         resolution_m=REACH_RESOLUTION_M).reach_m
+                                         resolution_m=REACH_RESOLUTION_M).reach_estimate_m
     finally:
         vna.close()
         station.close()

@@ -97,6 +97,11 @@ def test_reach_gate_and_carbon_cost():
     inside = simulate_link(model, cfg, clean.reach_m - 0.05, with_eye_width=False)
     outside = simulate_link(model, cfg, clean.reach_m + 0.05, with_eye_width=False)
     assert inside.ber <= cfg.target_ber < outside.ber
+    # the bracket: its ends pass and fail as claimed, within the resolution; the estimate is its midpoint
+    assert 0 < clean.reach_upper_m - clean.reach_m <= 0.01 + 1e-9
+    assert simulate_link(model, cfg, clean.reach_m, with_eye_width=False).ber <= cfg.target_ber
+    assert simulate_link(model, cfg, clean.reach_upper_m, with_eye_width=False).ber > cfg.target_ber
+    assert clean.reach_estimate_m == pytest.approx(0.5 * (clean.reach_m + clean.reach_upper_m))
     thin = find_reach(TwinaxChannel(TwinaxSpec(awg=34)), cfg, required_m=3.0)
     assert not thin.passed and thin.margin_db < 3.0
 
@@ -170,3 +175,13 @@ def test_end_losses_stay_fixed_when_scaling():
     scaled = measured.sdd21(np.array([nyq]), 4.0, end_db_at=ends)
     expected = -db(TwinaxChannel(spec).sdd21(np.array([nyq]), 4.0))[0] + 6.0
     assert -db(scaled)[0] == pytest.approx(expected, abs=0.05)
+
+
+def test_reach_estimate_is_the_bracket_midpoint_and_falls_back_to_the_passing_end():
+    """Older records have no failing end: the estimate is then the gate's passing end, never a guess."""
+    from accbench.dsp.reach import estimate_reach_m
+
+    assert estimate_reach_m(3.0, 3.05) == pytest.approx(3.025)
+    assert estimate_reach_m(3.0, None) == 3.0
+    assert estimate_reach_m(3.0, float("nan")) == 3.0
+    assert estimate_reach_m(20.0, 20.0) == 20.0  # the search limit itself passed
