@@ -272,3 +272,47 @@ def test_mlsd_event_cdfs_from_spectra_match_the_convolutions():
             assert events.cdf_at(1.0, y) == pytest.approx(mlsd._cdf_at(explicit, 1.0, y), rel=1e-10, abs=1e-15)
         events.advance()
         explicit = mlsd._norm(fftconvolve(explicit, step_pmf))
+
+
+def test_fom_ceiling_bounds_the_greedy_mse_and_is_exact_without_placement_or_limits():
+    """``mse_floor`` (all FFE positions free, no limits, DFE within its limits) never exceeds the greedy MSE,
+    and equals the MMSE when every position is a fixed tap and no FFE limit binds (the DFE limit may)."""
+    rng = np.random.default_rng(11)
+    lim = mmse.FfeLimits.from_table({"pre_taps": 3, "fixed_taps": 8, "span": 30, "float_groups": 2,
+                                     "float_taps": 3, "fixed_limit": 0.7, "float_limit": 0.05})
+    wide = np.full(lim.span, 1e9)
+    clipped = 0
+    for trial in range(30):
+        h = rng.normal(0, 0.02, 60)
+        h[20] = 1.0
+        h[21] = 0.3 + 0.9 * rng.random()  # the DFE limit (0.85) binds in some trials
+        h[40 + trial % 10] = 0.1
+        r_row = np.array([h[: h.size - k] @ h[k:] for k in range(lim.span)])
+        r_row[0] += 10 ** rng.uniform(-3, -1)
+        rows = (20 + lim.pre + np.arange(2))[:, None] - np.arange(lim.span)[None, :]  # the cursor tap on h[20]
+        h_rows = np.where(rows >= 0, h[np.clip(rows, 0, None)], 0.0)
+        b_min, b_max = np.zeros(1), np.array([0.85])
+        floor = floating.mse_floor(h_rows, r_row, b_min, b_max)
+        greedy, _ = floating.greedy_mse(h_rows, r_row, lim.pre, lim.fixed, lim.groups, lim.group_taps, b_min, b_max,
+                                        lim.w_min, lim.w_max)
+        assert floor <= greedy * (1 + 1e-12)
+        # every position fixed and unlimited: the greedy solve is the MMSE itself (the dense, clipped solve)
+        full = floating.clipped_mse(h_rows, np.array([[r_row[abs(i - j)] for j in range(lim.span)]
+                                                      for i in range(lim.span)]), np.arange(lim.span), lim.pre,
+                                    b_min, b_max, -wide, wide)
+        assert floor == pytest.approx(full, rel=1e-9)
+        clipped += h[21] > 0.85
+    assert 0 < clipped < 30
+
+
+def test_search_threads_change_no_result(dj_setup, monkeypatch):
+    """Pure scores computed on the search threads give the same cache, in the same order, as one by one."""
+    p = _reduced(dj_setup.p, [-20, -14, -8], [-6, -2], {-1: [-0.2, -0.1, 0], 1: [-0.1, 0]})
+    setup = dataclasses.replace(dj_setup, p=p)
+    sgrid = search.Grid.of(p)
+    monkeypatch.setattr(search, "_threads", lambda: 2)
+    threaded = com_case(setup, sgrid, "smart")
+    monkeypatch.setattr(search, "_threads", lambda: 1)
+    serial = com_case(dataclasses.replace(setup, quant_memo={}), sgrid, "smart")
+    assert threaded.eq == serial.eq and threaded.fom_db == serial.fom_db and threaded.com_db == serial.com_db
+    assert threaded.evaluations == serial.evaluations

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 import numpy as np
+import scipy.fft as sfft
 import skrf as rf
 from accbench.dsp.com import twoport as tp
 from accbench.dsp.com.devices import EndCase, receiver, transmitter
@@ -171,21 +172,34 @@ def _system_filters(p: Keyed, grid: SystemGrid) -> tuple[np.ndarray, np.ndarray]
 def terminated_path(p: ClauseParams, grid: SystemGrid, sdd: np.ndarray, f_ch: np.ndarray, end: EndCase,
                     kind: str, name: str) -> Path:
     """Cascade a channel (differential two-port at 100 ohm, on ``f_ch``) with its ends, onto the system grid."""
-    s = tp.renormalize(sdd, 100.0, 2 * p.r_0)
-    tx, rx = path_ends(p, f_ch, end, kind)
-    full = tp.cascade(tx, s, rx)
+    return terminated_paths(p, grid, [(kind, name, sdd, f_ch)], end)[0]
+
+
+def terminated_paths(p: ClauseParams, grid: SystemGrid, channels: list[tuple[str, str, np.ndarray, np.ndarray]],
+                     end: EndCase) -> list[Path]:
+    """``terminated_path`` of every (kind, name, sdd, f_ch), the time-domain truncation of all in one pair of
+    multi-row transforms on the cores (the system grid's FFTs dominate the set-up)."""
     gamma = (p.r_d - p.r_0) / (p.r_d + p.r_0)
     f = grid.freq_hz
-    vtf = interpolate_transfer(edge_and_filter(p, f_ch) * tp.transfer(full, gamma, gamma), f_ch, f)
-    impulse = np.fft.irfft(vtf, n=grid.n_time)
-    mag = np.abs(impulse)
-    impulse[np.nonzero(mag > IR_TRUNCATION * mag.max())[0][-1] + 1:] = 0.0
-    vtf = np.fft.rfft(impulse)
+    vtfs = np.empty((len(channels), f.size), dtype=complex)
+    for row, (kind, _, sdd, f_ch) in enumerate(channels):
+        s = tp.renormalize(sdd, 100.0, 2 * p.r_0)
+        tx, rx = path_ends(p, f_ch, end, kind)
+        full = tp.cascade(tx, s, rx)
+        vtfs[row] = interpolate_transfer(edge_and_filter(p, f_ch) * tp.transfer(full, gamma, gamma), f_ch, f)
+    impulses = sfft.irfft(vtfs, n=grid.n_time, axis=-1, workers=-1)
+    for impulse in impulses:
+        mag = np.abs(impulse)
+        impulse[np.nonzero(mag > IR_TRUNCATION * mag.max())[0][-1] + 1:] = 0.0
+    vtfs = sfft.rfft(impulses, axis=-1, workers=-1)
     hthr = system_filters(p, grid)[0]
     ok = np.abs(hthr) > 1e-250
-    h21 = np.zeros(f.size, dtype=complex)
-    h21[ok] = vtf[ok] / hthr[ok]
-    return Path(kind, name, h21)
+    paths = []
+    for (kind, name, _, _), vtf in zip(channels, vtfs, strict=True):
+        h21 = np.zeros(f.size, dtype=complex)
+        h21[ok] = vtf[ok] / hthr[ok]
+        paths.append(Path(kind, name, h21))
+    return paths
 
 
 def check_band(p: ClauseParams, network: rf.Network, name: str) -> None:

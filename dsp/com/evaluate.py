@@ -152,7 +152,7 @@ class _PhaseRows:
         return self.rows[phase]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _h_rows_at(head: np.ndarray, phase: int, spu: int, dh: int, pre: int, nb: int, span: int) -> np.ndarray:
     """(1 + nb, span): the cursor row and DFE rows of the symbol-spaced samples ``head[phase::spu]`` (cursor at
     sample ``dh``) against the FFE tap positions; zero before the head's start."""
@@ -169,6 +169,7 @@ def _h_rows_at(head: np.ndarray, phase: int, spu: int, dh: int, pre: int, nb: in
     return out
 
 
+CEILING_SLACK_DB = 1e-9  # rounding allowance when an offset is skipped for its FOM ceiling
 HEAD_BACK_UI = 40  # UIs before the earliest FFE tap's reach that the 178A head is computed from
 
 
@@ -200,7 +201,9 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
 
     With ``start`` (an offset, in samples, from the peak), only a hill-climb from it: the offsets tried
     move one sample at a time while the FOM rises, all with the quantization step of the first (the
-    search's fast score; the finalists are scored in full). ``want_taps=False`` leaves the receiver
+    search's fast score; the finalists are scored in full). In full, offsets whose FOM ceiling (every FFE
+    position free, no limits, no quantization noise) is below the best FOM found are skipped: they cannot
+    be the best, so the result is the definition's. ``want_taps=False`` leaves the receiver
     FFE and DFE taps of the best offset out (``rx_ffe``, ``rx_cols``, ``dfe`` None): a search needs
     only the FOM.
     """
@@ -213,13 +216,25 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
     var_rj = s.var_x * p.sigma_rj_ui**2
     nb, half = p.b_max.size, m // 2
     tried: dict[int, tuple] = {}
+    parts: dict[int, tuple] = {}
 
-    def at(offset: int) -> float:
-        if offset not in tried:
+    def rows_of(offset: int) -> tuple:
+        """(ts, phase, h_rows, r_row without the quantization noise, r_tn, r_jj) of an offset."""
+        if offset not in parts:
             ts = peak + offset
             phase, dh = ts % m, ts // m
             r_hh, r_tn, r_jj = rows.at(phase)
-            rn = r_rn + r_xn + r_tn + var_j * r_jj
+            h_rows = _h_rows_at(head, phase, m, dh - u0, lim.pre, nb, lim.span)
+            r_row = r_hh + (r_rn + r_xn + r_tn + var_j * r_jj) / s.var_x
+            parts[offset] = (ts, phase, h_rows, r_row, r_tn, r_jj)
+        return parts[offset]
+
+    def to_db(mse: float) -> float:
+        return 20 * np.log10(p.r_lm / (p.levels - 1) / np.sqrt(max(s.var_x * mse, 1e-300)))
+
+    def at(offset: int) -> float:
+        if offset not in tried:
+            ts, phase, h_rows, r_row, r_tn, r_jj = rows_of(offset)
             delta = 0.0
             if p.n_qb:
                 if start is not None and tried:  # the fast score: one quantization step per candidate
@@ -231,18 +246,24 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
                         var_g = r_rn[0] + r_xn[0] + r_tn[0] + var_rj * r_jj[0]
                         samples = samples_range(s.folded.q, w, taps, phase, 0, s.folded.q.shape[-1] + N_TX - 1)
                         delta = s.quant_memo[key] = nz.quantization_step(p, samples, var_g)
-                rn[0] += delta**2 / 12
-            h_rows = _h_rows_at(head, phase, m, dh - u0, lim.pre, nb, lim.span)
-            r_row = r_hh + rn / s.var_x
+                r_row = r_row.copy()
+                r_row[0] += delta**2 / 12 / s.var_x
             mse, cols = floating.greedy_mse(h_rows, r_row, lim.pre, lim.fixed, lim.groups, lim.group_taps,
                                             p.b_min, p.b_max, lim.w_min, lim.w_max)
-            fom = 20 * np.log10(p.r_lm / (p.levels - 1) / np.sqrt(max(s.var_x * mse, 1e-300)))
-            tried[offset] = (fom, ts, h_rows, r_row, cols, delta)
+            tried[offset] = (to_db(mse), ts, h_rows, r_row, cols, delta)
         return tried[offset][0]
 
     if start is None:
-        for offset in range(-half, half + 1):
-            at(offset)
+        # every offset's FOM is at most its ceiling (``floating.mse_floor``, no quantization noise): offsets are
+        # scored best ceiling first, and those whose ceiling is below the best FOM found cannot win
+        offsets = range(-half, half + 1)
+        ceiling = {o: to_db(floating.mse_floor(*rows_of(o)[2:4], p.b_min, p.b_max)) for o in offsets}
+        best = -np.inf
+        for offset in sorted(offsets, key=lambda o: (-ceiling[o], o)):
+            if ceiling[offset] < best - CEILING_SLACK_DB:
+                break
+            best = max(best, at(offset))
+        fom, ts, h_rows, r_row, cols, delta = max(tried.items(), key=lambda kv: (kv[1][0], -kv[0]))[1]
     else:
         here = min(max(start, -half), half)
         while True:
@@ -251,7 +272,7 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
             if nxt == here:
                 break
             here = nxt
-    fom, ts, h_rows, r_row, cols, delta = max(tried.values(), key=lambda t: t[0])
+        fom, ts, h_rows, r_row, cols, delta = max(tried.values(), key=lambda t: t[0])
     if not want_taps:
         return Fom(float(fom), g_dc_db, g_dc2_db, taps, ts, quant_step=delta, offset=ts - peak)
     _, _, w_ffe, b = mmse._foms(h_rows, toeplitz(r_row), cols[None, :], lim.pre, p.b_min, p.b_max, lim.w_min,

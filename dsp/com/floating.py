@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _toeplitz(r: np.ndarray) -> np.ndarray:
     n = r.size
     out = np.empty((n, n))
@@ -25,14 +25,14 @@ def _toeplitz(r: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _spd_solve(a: np.ndarray, b: np.ndarray, out: np.ndarray, lo: np.ndarray) -> None:
     """Solve a x = b for a small symmetric positive definite ``a`` by Cholesky into ``out`` (``lo``: scratch)."""
     _cholesky(a, lo)
     _cho_solve(lo, b, out)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def clipped_mse(h_rows: np.ndarray, r: np.ndarray, cols: np.ndarray, pre: int, b_min: np.ndarray,
                 b_max: np.ndarray, w_min: np.ndarray, w_max: np.ndarray) -> float:
     """MSE / sigma_X^2 of the FFE at ``cols`` with the DFE, tap limits applied as ``mmse._foms`` does."""
@@ -98,7 +98,7 @@ def clipped_mse(h_rows: np.ndarray, r: np.ndarray, cols: np.ndarray, pre: int, b
     return mse
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _cholesky(a: np.ndarray, lo: np.ndarray) -> None:
     """Lower Cholesky factor of the small symmetric positive definite ``a`` into ``lo``."""
     n = a.shape[0]
@@ -110,7 +110,7 @@ def _cholesky(a: np.ndarray, lo: np.ndarray) -> None:
             lo[i, j] = np.sqrt(acc) if i == j else acc / lo[j, j]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _cho_solve(lo: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
     """Solve L L^T x = b into ``out`` with the factor ``lo`` of ``_cholesky``."""
     n = b.size
@@ -126,7 +126,7 @@ def _cho_solve(lo: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         out[i] = acc / lo[i, i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _band(rfa: np.ndarray, mm: np.ndarray, gt: int) -> np.ndarray:
     """(span, gt): P[k, k + d] of P = R_.F R_FF^-1 R_F. (the Schur complement's correction) near its diagonal."""
     nf, span = rfa.shape
@@ -139,7 +139,7 @@ def _band(rfa: np.ndarray, mm: np.ndarray, gt: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _schur(r_row, s, gt, phi_f, g, band, y, phi, t, lo, p, ip, sol) -> float:
     """Fill ``y`` (R_SS^-1 applied to each residual) and ``phi`` (the quadratic forms u^T R_SS^-1 v) of the
     placement at ``s``; return its MSE / sigma_X^2 with no limit applied, a lower bound of the clipped one."""
@@ -173,7 +173,7 @@ def _schur(r_row, s, gt, phi_f, g, band, y, phi, t, lo, p, ip, sol) -> float:
     return 1.0 / acc - 1.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _dfe_fixed(phi, sol, p, b_min, b_max, alpha, b) -> bool:
     """The DFE of a placement (after ``_schur``), clipped to its limits with the FFE re-solved for it, as the
     weights ``alpha`` (cursor multiplier, DFE taps) of R^-1 u; True when a DFE limit binds."""
@@ -207,7 +207,7 @@ def _dfe_fixed(phi, sol, p, b_min, b_max, alpha, b) -> bool:
     return b_clip
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _free_mse(phi, alpha, b) -> float:
     """MSE / sigma_X^2 of the FFE R^-1 u alpha (no FFE limit applied) with the DFE ``b``."""
     nu = phi.shape[0]
@@ -223,7 +223,7 @@ def _free_mse(phi, alpha, b) -> float:
     return mse
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _clipped(h_rows, r_row, f_idx, s, gt, pre, zf, mm, b_min, b_max, w_min, w_max, y, phi, p, sol, ws):
     """MSE / sigma_X^2 of the placement at ``s`` (after ``_schur``) with the limits applied as ``mmse._foms``."""
     w_f, w_g, alpha, b = ws
@@ -293,7 +293,7 @@ def _clipped(h_rows, r_row, f_idx, s, gt, pre, zf, mm, b_min, b_max, w_min, w_ma
 BOUND_SLACK = 1e-12  # relative: a placement is solved in full unless its bound exceeds the best by more
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def greedy_mse(h_rows: np.ndarray, r_row: np.ndarray, pre: int, fixed: int, groups: int, group_taps: int,
                b_min: np.ndarray, b_max: np.ndarray, w_min: np.ndarray, w_max: np.ndarray):
     """(MSE / sigma_X^2, tap positions) of the MMSE FFE/DFE with floating groups placed greedily.
@@ -370,3 +370,58 @@ def greedy_mse(h_rows: np.ndarray, r_row: np.ndarray, pre: int, fixed: int, grou
     if not np.isfinite(best_mse):
         best_mse = clipped_mse(h_rows, _toeplitz(r_row), cols, pre, b_min, b_max, w_min, w_max)
     return best_mse, cols
+
+
+@njit(cache=True, nogil=True)
+def mse_floor(h_rows: np.ndarray, r_row: np.ndarray, b_min: np.ndarray, b_max: np.ndarray) -> float:
+    """A lower bound of ``greedy_mse`` for the same rows: every FFE position free and unlimited.
+
+    The greedy result is the MSE of one feasible equaliser (cursor 1, taps at the placed positions within
+    their limits, the DFE within its limits), so it is never below the least MSE over the relaxed set. With
+    one DFE tap b that least MSE is exact in closed form: for a given b the best free FFE (cursor 1) gives
+    f(b) = b^2 - 1 + (1 - b c)^2 / a - b^2 d with a = h0' R^-1 h0, c = h0' R^-1 h1, d = h1' R^-1 h1, a
+    convex quadratic whose minimum over [b_min, b_max] is at its vertex clipped to the limits. With more
+    DFE taps, the unclipped DFE: 1 / q - 1, q = h0' R'^-1 h0, R' = R - Hb' Hb. Adding noise (the
+    quantization step) only raises the bound and the MSE alike. -inf when the system is not positive
+    definite (no bound).
+    """
+    span = r_row.size
+    nb = h_rows.shape[0] - 1
+    lo = np.empty((span, span))
+    z = np.zeros((nb + 1, span))
+    downdate = nb != 1  # one DFE tap: factor R itself and clip b; else R' = R - Hb' Hb
+    for i in range(span):
+        for j in range(i + 1):
+            acc = r_row[i - j]
+            if downdate:
+                for k in range(nb):
+                    acc -= h_rows[1 + k, i] * h_rows[1 + k, j]
+            for k in range(j):
+                acc -= lo[i, k] * lo[j, k]
+            if i == j:
+                if acc <= 0.0:
+                    return -np.inf
+                lo[i, i] = np.sqrt(acc)
+            else:
+                lo[i, j] = acc / lo[j, j]
+        for u in range(nb + 1 if not downdate else 1):
+            acc = h_rows[u, i]
+            for k in range(i):
+                acc -= lo[i, k] * z[u, k]
+            z[u, i] = acc / lo[i, i]
+    a = 0.0
+    for i in range(span):
+        a += z[0, i] * z[0, i]
+    if a <= 0.0:
+        return -np.inf
+    if downdate:
+        return 1.0 / a - 1.0
+    c, d = 0.0, 0.0
+    for i in range(span):
+        c += z[0, i] * z[1, i]
+        d += z[1, i] * z[1, i]
+    curvature = a * (1.0 - d) + c * c
+    if curvature <= 0.0:
+        return -np.inf
+    b = min(max(c / curvature, b_min[0]), b_max[0])
+    return b * b - 1.0 + (1.0 - b * c) ** 2 / a - b * b * d

@@ -25,7 +25,7 @@ def fold(pulses: np.ndarray, spu: int) -> np.ndarray:
     return _fold(np.ascontiguousarray(pulses, dtype=float), spu)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fold(pulses: np.ndarray, spu: int) -> np.ndarray:
     n, width = pulses.shape
     uis = -(-width // spu)
@@ -51,7 +51,7 @@ PAIRS = tuple((a, b) for a in range(4) for b in range(a, 4))  # the basis pairs 
 DIRECT_LAGS = 16  # up to this lmax the lags are summed directly (fewer operations than the FFTs)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _direct_cross(q: np.ndarray, lmax: int) -> np.ndarray:
     """``cross_correlations`` by direct sums over the UI axis (for a few lags)."""
     spu, nb, uis = q.shape
@@ -161,7 +161,7 @@ def envelopes(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 BOUND_MARGIN = 1.0 + 1e-9  # the bound's own rounding: a sample at the threshold stays computed
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def live_range(prefix: np.ndarray, suffix: np.ndarray, w: np.ndarray, taps: np.ndarray, threshold: float
                ) -> tuple[int, int]:
     """UIs (k0, k1) of the symbol-spaced samples (UIs + 6 of them) outside which |sample| <= ``threshold``
@@ -197,7 +197,7 @@ def live_range(prefix: np.ndarray, suffix: np.ndarray, w: np.ndarray, taps: np.n
     return k0, lo
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bound_before(prefix: np.ndarray, w: np.ndarray, taps: np.ndarray, j: int) -> float:
     """A bound on |sample| of every symbol-spaced sample (any phase) in UIs 0 .. j (``live_range``'s bound)."""
     scale = 0.0
@@ -209,7 +209,7 @@ def bound_before(prefix: np.ndarray, w: np.ndarray, taps: np.ndarray, j: int) ->
     return scale * BOUND_MARGIN * acc
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def samples_range(q: np.ndarray, w: np.ndarray, taps: np.ndarray, phase: int, k0: int, k1: int) -> np.ndarray:
     """Samples k0 .. k1 - 1 of the symbol-spaced pulse at ``phase`` (``FoldedPath.samples``, compiled):
     sum_n c_n sum_a w_a q[phase, a, k - n]; zero beyond the pulse's UIs + 6."""
@@ -230,7 +230,7 @@ def samples_range(q: np.ndarray, w: np.ndarray, taps: np.ndarray, phase: int, k0
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def head_range(q: np.ndarray, w: np.ndarray, taps: np.ndarray, u0: int, u1: int) -> np.ndarray:
     """UIs u0 .. u1 - 1 of the pulse, every phase, as a plain sample sequence (part of ``FoldedPath.head``);
     each phase's samples as ``samples_range`` computes them."""
@@ -256,7 +256,7 @@ def head_range(q: np.ndarray, w: np.ndarray, taps: np.ndarray, u0: int, u1: int)
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def energy(x: np.ndarray, w: np.ndarray, acc: np.ndarray, phase: int) -> float:
     """Sum of squares of the samples at ``phase`` (lag 0 of ``FoldedPath.autocorr``) from the cross-correlations
     ``x`` (spu, 4, 4, 2 L + 1), CTLE weights ``w`` and the transmitter taps' autocorrelation ``acc``."""
@@ -274,7 +274,7 @@ def energy(x: np.ndarray, w: np.ndarray, acc: np.ndarray, phase: int) -> float:
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def phase_autocorr(x: np.ndarray, w: np.ndarray, acc: np.ndarray, phase: int, lags: int) -> np.ndarray:
     """One phase's row of ``FoldedPath.autocorr`` (lags 0 .. lags - 1), compiled: the quadratic form of the CTLE
     weights over the cross-correlations, then the transmitter taps' autocorrelation ``acc`` applied."""
@@ -298,7 +298,7 @@ def phase_autocorr(x: np.ndarray, w: np.ndarray, acc: np.ndarray, phase: int, la
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def loudest_phase(x: np.ndarray, w: np.ndarray, acc: np.ndarray) -> int:
     """The phase whose symbol-spaced samples carry the most energy (first of equals)."""
     best, best_energy = 0, -np.inf

@@ -25,7 +25,7 @@ CROSSING_SHARE = 0.01
 XT_SHARE = 1e-3  # crosstalk samples below this share of A_s are left out of sigma_XT
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _cursor(h: np.ndarray, off: int, size: int, anchor: int, spu: int, b1_max: float) -> int:
     """``cursor_index`` on a window ``h`` holding samples off .. of a pulse of ``size`` samples."""
     lo, hi = max(anchor - PEAK_WINDOW_UI * spu, 0), min(anchor + PEAK_WINDOW_UI * spu, size)
@@ -56,7 +56,7 @@ def cursor_index(h: np.ndarray, anchor: int, spu: int, b1_max: float) -> int:
     return int(_cursor(np.ascontiguousarray(h, dtype=float), 0, h.size, anchor, spu, b1_max))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _banks(post: np.ndarray, c: float, nb: int, banks: int, bank_taps: int, span: int, b_float: float) -> np.ndarray:
     """``floating_banks``, compiled: the DFE tap numbers of the floating banks, ascending."""
     nc = span - nb
@@ -169,7 +169,7 @@ def dfe_limits(s: Setup, post: np.ndarray, c: float) -> DfeLimits:
     return DfeLimits(b_min, b_max)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _cancel(d: np.ndarray, c: float, b_min: np.ndarray, b_max: np.ndarray, tail_t0: int, rss_max: float
             ) -> np.ndarray:
     """``cancel``, compiled: ``d`` clipped to [c b_min, c b_max]; the tail's limits rescaled in place."""
@@ -207,7 +207,7 @@ def cancel(s: Setup, post: np.ndarray, c: float, lim: DfeLimits) -> np.ndarray:
     return _cancel(d, float(c), lim.b_min, lim.b_max, *_tail_limit(s.p))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _thru_93a(q: np.ndarray, x: np.ndarray, xs: np.ndarray, w: np.ndarray, taps: np.ndarray, acc: np.ndarray,
               anchor: int, head_uis: int, b1_max: float, b_min0: np.ndarray, b_max0: np.ndarray, banks: int,
               bank_taps: int, span: int, b_float: float, tail_t0: int, rss_max: float, ic_given: int, c_given: float):
@@ -244,7 +244,7 @@ def _thru_93a(q: np.ndarray, x: np.ndarray, xs: np.ndarray, w: np.ndarray, taps:
     return ic, c, b_min, b_max, max(resid, 0.0), energy(xs, w, acc, phase)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _xt_power(q: np.ndarray, x: np.ndarray, prefix: np.ndarray, suffix: np.ndarray, w: np.ndarray, taps: np.ndarray,
               acc: np.ndarray, threshold: float) -> float:
     """Sum of squares of an aggressor's samples above ``threshold`` at the phase of its largest energy (93A-33);
@@ -310,7 +310,7 @@ def _consts(s: Setup) -> _Consts:
 NO_TX_ACC = tap_autocorr(NO_TX_FFE)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _quadratic(m: np.ndarray, w: np.ndarray) -> float:
     """w^T m w for the 4 x 4 ``m`` (``Setup.rx_noise(w, 1)[0]``)."""
     total = 0.0

@@ -65,7 +65,7 @@ def _ffe(pulse: np.ndarray, taps: np.ndarray, spu: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _ffe_at(pulse: np.ndarray, taps: np.ndarray, spu: int, idx: np.ndarray) -> np.ndarray:
     """``_ffe(pulse, taps, spu)[idx]`` for indices ``idx`` (zero outside the output), compiled: only the samples
     COM reads of the equalised pulses (a phase or two of them) are computed, with ``_ffe``'s arithmetic."""

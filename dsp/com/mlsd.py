@@ -184,14 +184,14 @@ class _EventSpectra:
 EVENT_BLOCK = 32  # events the spectra's grid holds before it is lengthened
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _unit(m: int, n: int) -> complex:
     """exp(-2 pi i m / n)."""
     angle = -2.0 * np.pi * (m % n) / n
     return complex(np.cos(angle), np.sin(angle))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _spectral_cdf(spec: np.ndarray, n: int, k: int, half_cot: np.ndarray) -> float:
     """sum_(i <= k) p[i] of the real sequence p (length n) of ``spec`` = rfft(p), by Parseval: the DFT of the
     indicator of 0 .. k is (1 - W^(f (k + 1))) / (1 - W^f) with W = exp(-2 pi i / n), so one pass over the

@@ -61,7 +61,7 @@ def _system_rx_noise_basis(p: Keyed, grid: SystemGrid) -> np.ndarray:
     return frozen(rx_noise_basis(q, grid, pulses.system_ctle_basis(q, grid), channel.system_filters(q, grid)[1]))[0]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def autocorr(x: np.ndarray, lags: int) -> np.ndarray:
     """sum_n x[n] x[n + k] for k < lags."""
     n = x.size
@@ -93,7 +93,7 @@ def aggressor_samples(pulse: np.ndarray, spu: int) -> np.ndarray:
     return grid[:, int(np.argmax(np.sum(grid**2, axis=0)))].copy()
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _delta_pmf(samples: np.ndarray, step: float, npts: int, levels: int) -> np.ndarray:
     """PMF of sum_n h_n a_n (a_n equiprobable PAM levels) on a zero-centred grid (93A-39, 93A-40)."""
     pmf = np.zeros(npts)
@@ -162,7 +162,7 @@ def quantization_step(p: ClauseParams, signal: np.ndarray, var_noise: float, ext
     return 2 * v_qc / (2**p.n_qb - 1)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def gaussian_quantile(pmf: np.ndarray, kernel_cdf: np.ndarray, share: float) -> int:
     """The first index where the CDF of ``convolve_same(pmf, kernel)`` reaches ``share`` of its total, without
     the convolution: with ``kernel_cdf`` the kernel's running sum (the kernel centred on its middle sample),

@@ -12,7 +12,8 @@ It is a local method: tests and the offline full-grid run show where it agrees w
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import add
@@ -93,11 +94,24 @@ class Search:
     fom: Callable[[tuple[int, ...]], float]
     cache: dict = field(default_factory=dict)
     fast_evaluations: int = 0  # scores by a fast proxy before these (``smart`` with ``exact``)
+    pure: bool = False  # ``fom`` depends on the point alone (no state between calls): points may be scored at once
 
     def score(self, point: tuple[int, ...]) -> float:
         if point not in self.cache:
             self.cache[point] = self.fom(point) if self.grid.valid(point) else -np.inf
         return self.cache[point]
+
+    def prefetch(self, points: Iterable[tuple[int, ...]]) -> None:
+        """Score the valid, unscored ``points`` on the search threads (a pure ``fom`` only; else nothing).
+
+        The scores are stored in the order given, so the search proceeds exactly as if scored one by one.
+        """
+        todo = list(dict.fromkeys(q for q in points if q not in self.cache and self.grid.valid(q)))
+        threads = _threads()
+        if not self.pure or len(todo) < 2 or threads < 2:
+            return
+        for point, value in zip(todo, _pool(threads).map(self.fom, todo), strict=True):
+            self.cache[point] = value
 
     def best(self) -> tuple[tuple[int, ...], float]:
         point = max(self.cache, key=lambda k: self.cache[k])
@@ -108,18 +122,39 @@ class Search:
         return sum(1 for v in self.cache.values() if np.isfinite(v))
 
 
-def exhaustive(grid: Grid, fom: Callable[[tuple[int, ...]], float]) -> Search:
-    """Score every valid point of the grid."""
-    search = Search(grid, fom)
-    for point in grid.points():
-        search.score(point)
+def exhaustive(grid: Grid, fom: Callable[[tuple[int, ...]], float], pure: bool = False) -> Search:
+    """Score every valid point of the grid (a ``pure`` score on the search threads, in blocks)."""
+    search = Search(grid, fom, pure=pure)
+    points = grid.points()
+    while block := list(itertools.islice(points, 256)):
+        search.prefetch(block)
+        for point in block:
+            search.score(point)
     return search
 
 
 def _sweep(search: Search, point: tuple[int, ...], dim: int) -> tuple[int, ...]:
     """The best point along one dimension through ``point``."""
     options = [(*point[:dim], i, *point[dim + 1:]) for i in range(search.grid.dims[dim])]
+    search.prefetch(options)
     return max(options, key=search.score)
+
+
+def _threads() -> int:
+    """Threads for pure scores: numba's thread count (one in a worker process that was given one core)."""
+    import numba
+
+    return max(1, min(numba.get_num_threads(), MAX_THREADS))
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+MAX_THREADS = 8
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    if threads not in _POOLS:
+        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="com-search")
+    return _POOLS[threads]
 
 
 def _pattern(search: Search, start: tuple[int, ...], diagonals: bool = True) -> tuple[int, ...]:
@@ -132,6 +167,7 @@ def _pattern(search: Search, start: tuple[int, ...], diagonals: bool = True) -> 
     point = start
     while True:
         neighbours = [tuple(map(add, point, step)) for step in steps]
+        search.prefetch(neighbours)
         best = max(neighbours, key=search.score)
         if search.score(best) <= search.score(point):
             return point
@@ -139,18 +175,20 @@ def _pattern(search: Search, start: tuple[int, ...], diagonals: bool = True) -> 
 
 
 def smart(grid: Grid, fom: Callable[[tuple[int, ...]], float], top_ctle: int = TOP_CTLE,
-          exact: Callable[[tuple[int, ...]], float] | None = None, finalists: int = 6) -> Search:
+          exact: Callable[[tuple[int, ...]], float] | None = None, finalists: int = 6, pure: bool = False) -> Search:
     """Find the best candidate with few scores (see the module docstring).
 
     With ``exact``, ``fom`` is a fast score that ranks the grid; the ``finalists`` best points are then
     scored exactly and a pattern search under the exact score polishes the best of them. The returned
-    search holds the exact scores.
+    search holds the exact scores. ``exact`` must be pure (a function of the point alone), and so may ``fom``
+    be (``pure``): pure scores are computed on the search threads, with the same result as one by one.
     """
-    search = _smart_fast(grid, fom, top_ctle)
+    search = _smart_fast(grid, fom, top_ctle, pure)
     if exact is None:
         return search
-    final = Search(grid, exact)
+    final = Search(grid, exact, pure=True)
     ranked = sorted(search.cache, key=lambda k: -search.cache[k])[:finalists]
+    final.prefetch(ranked)
     for point in ranked:
         final.score(point)
     _pattern(final, final.best()[0], diagonals=False)
@@ -158,10 +196,11 @@ def smart(grid: Grid, fom: Callable[[tuple[int, ...]], float], top_ctle: int = T
     return final
 
 
-def _smart_fast(grid: Grid, fom: Callable[[tuple[int, ...]], float], top_ctle: int) -> Search:
-    search = Search(grid, fom)
+def _smart_fast(grid: Grid, fom: Callable[[tuple[int, ...]], float], top_ctle: int, pure: bool) -> Search:
+    search = Search(grid, fom, pure=pure)
     zero = grid.zero_taps()
     ctle = [(i, j) for i in range(grid.dims[0]) for j in range(grid.dims[1])]
+    search.prefetch([(i, j, *zero) for i, j in ctle])
     for i, j in ctle:
         search.score((i, j, *zero))
     ranked = sorted(ctle, key=lambda ij: -search.score((*ij, *zero)))[:top_ctle]
