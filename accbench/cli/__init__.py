@@ -16,7 +16,7 @@ import traceback
 import click
 
 from accbench import __version__
-from accbench.cli import analyze, instruments, model, run, sim
+from accbench.cli import analyze, instruments, model, run, sim, sweep
 from accbench.errors import AccbenchError, RunInterrupted
 
 
@@ -27,7 +27,7 @@ def cli() -> None:
 
 
 for _command in (analyze.analyze, analyze.com, model.synth, model.link, model.reach, instruments.identify,
-                 instruments.measure, run.qualify, run.show, run.report, sim.sim_server):
+                 instruments.measure, run.qualify, run.show, run.report, sim.sim_server, sweep.sweep):
     cli.add_command(_command)
 
 

@@ -20,6 +20,7 @@ from accbench.dsp.com import twoport as tp
 from accbench.dsp.com.devices import EndCase, receiver, transmitter
 from accbench.dsp.com.memo import CACHE_SIZE, Keyed, frozen, keyed
 from accbench.dsp.com.params import ClauseParams
+from accbench.dsp.com.threads import threads
 from accbench.dsp.portmap import PortMap, resolve_port_map
 
 from accbench.errors import BandError, InputError
@@ -187,11 +188,11 @@ def terminated_paths(p: ClauseParams, grid: SystemGrid, channels: list[tuple[str
         tx, rx = path_ends(p, f_ch, end, kind)
         full = tp.cascade(tx, s, rx)
         vtfs[row] = interpolate_transfer(edge_and_filter(p, f_ch) * tp.transfer(full, gamma, gamma), f_ch, f)
-    impulses = sfft.irfft(vtfs, n=grid.n_time, axis=-1, workers=-1)
+    impulses = sfft.irfft(vtfs, n=grid.n_time, axis=-1, workers=threads())
     for impulse in impulses:
         mag = np.abs(impulse)
         impulse[np.nonzero(mag > IR_TRUNCATION * mag.max())[0][-1] + 1:] = 0.0
-    vtfs = sfft.rfft(impulses, axis=-1, workers=-1)
+    vtfs = sfft.rfft(impulses, axis=-1, workers=threads())
     hthr = system_filters(p, grid)[0]
     ok = np.abs(hthr) > 1e-250
     paths = []

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.fft as sfft
+from accbench.dsp.com.threads import threads
 from numba import njit
 
 N_TX = 7  # transmitter taps c(-3) .. c(3): delays 0 .. 6 UI
@@ -85,12 +86,12 @@ def cross_correlations(q: np.ndarray, lmax: int) -> np.ndarray:
         return _direct_cross(np.ascontiguousarray(q, dtype=float), lmax)
     uis = q.shape[-1]
     n = sfft.next_fast_len(uis + lmax + 1, real=True)
-    spec = sfft.rfft(q, n=n, axis=-1, workers=-1)
+    spec = sfft.rfft(q, n=n, axis=-1, workers=threads())
     conj = np.conj(spec)
     cross = np.empty((q.shape[0], len(PAIRS), spec.shape[-1]), dtype=complex)
     for k, (a, b) in enumerate(PAIRS):
         np.multiply(conj[:, a], spec[:, b], out=cross[:, k])
-    x = sfft.irfft(cross, n=n, axis=-1, workers=-1, overwrite_x=True)
+    x = sfft.irfft(cross, n=n, axis=-1, workers=threads(), overwrite_x=True)
     out = np.empty((q.shape[0], 4, 4, 2 * lmax + 1))
     for k, (a, b) in enumerate(PAIRS):
         out[:, a, b, :lmax] = x[:, k, n - lmax:]

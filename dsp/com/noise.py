@@ -23,6 +23,7 @@ from accbench.dsp.com import channel, pulses
 from accbench.dsp.com.channel import SystemGrid
 from accbench.dsp.com.memo import CACHE_SIZE, Keyed, frozen, keyed
 from accbench.dsp.com.params import ClauseParams
+from accbench.dsp.com.threads import threads
 from numba import njit
 
 
@@ -40,7 +41,7 @@ def rx_noise_basis(p: ClauseParams, grid: SystemGrid, basis: np.ndarray, hr: np.
     m = grid.samples_per_ui
     pairs = [(a, b) for a in range(4) for b in range(a, 4)]
     spectra = np.stack([np.real(basis[a] * np.conj(basis[b])) * hr2 for a, b in pairs])
-    series = sfft.irfft(spectra, n=grid.n_time, axis=-1, workers=-1)[:, ::m] * scale
+    series = sfft.irfft(spectra, n=grid.n_time, axis=-1, workers=threads())[:, ::m] * scale
     out = np.empty((4, 4, series.shape[1]))
     for k, (a, b) in enumerate(pairs):
         out[a, b] = out[b, a] = series[k]

@@ -17,6 +17,7 @@ from accbench.dsp.com import channel
 from accbench.dsp.com.channel import Path, SystemGrid
 from accbench.dsp.com.memo import CACHE_SIZE, Keyed, frozen, keyed
 from accbench.dsp.com.params import ClauseParams
+from accbench.dsp.com.threads import threads
 
 TX_TAPS = (-3, -2, -1, 0, 1, 2, 3)  # c(-3) .. c(3); tap n delays by n + 3 UI, as 93A-21 with three pre-cursors
 SUPPORT = 1e-12  # window edges: where every basis pulse is below this share of the largest
@@ -95,7 +96,7 @@ def path_pulses(p: ClauseParams, grid: SystemGrid, path: Path) -> PathPulses:
     m = grid.samples_per_ui
     amplitude = {"thru": p.a_v, "fext": p.a_fe, "next": p.a_ne}[path.kind]
     shaped = pulse_shaping(p, grid) * path.h21
-    pulses = sfft.irfft(shaped * system_ctle_basis(p, grid), n=grid.n_time, axis=-1, workers=-1) * amplitude
+    pulses = sfft.irfft(shaped * system_ctle_basis(p, grid), n=grid.n_time, axis=-1, workers=threads()) * amplitude
     lo, hi = support(np.abs(pulses).max(axis=0))
     start = max((lo // m - 2) * m, 0)  # whole UIs: a window sample's phase is its system phase
     stop = min(hi + 2 * m, grid.n_time)

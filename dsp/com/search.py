@@ -21,6 +21,7 @@ from operator import add
 import numpy as np
 from accbench.dsp.com.params import ClauseParams
 from accbench.dsp.com.pulses import TX_TAPS
+from accbench.dsp.com.threads import threads
 
 TOP_CTLE = 3
 
@@ -107,10 +108,10 @@ class Search:
         The scores are stored in the order given, so the search proceeds exactly as if scored one by one.
         """
         todo = list(dict.fromkeys(q for q in points if q not in self.cache and self.grid.valid(q)))
-        threads = _threads()
-        if not self.pure or len(todo) < 2 or threads < 2:
+        count = _threads()
+        if not self.pure or len(todo) < 2 or count < 2:
             return
-        for point, value in zip(todo, _pool(threads).map(self.fom, todo), strict=True):
+        for point, value in zip(todo, _pool(count).map(self.fom, todo), strict=True):
             self.cache[point] = value
 
     def best(self) -> tuple[tuple[int, ...], float]:
@@ -141,14 +142,11 @@ def _sweep(search: Search, point: tuple[int, ...], dim: int) -> tuple[int, ...]:
 
 
 def _threads() -> int:
-    """Threads for pure scores: numba's thread count (one in a worker process that was given one core)."""
-    import numba
-
-    return max(1, min(numba.get_num_threads(), MAX_THREADS))
+    """Threads for pure scores (``accbench.dsp.com.threads``; a test may pin it)."""
+    return threads()
 
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
-MAX_THREADS = 8
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
