@@ -16,7 +16,7 @@ import traceback
 import click
 
 from accbench import __version__
-from accbench.cli import analyze, instruments, model, run, sim, sweep
+from accbench.cli import analyze, db, instruments, model, run, sim, sweep, trend
 from accbench.errors import AccbenchError, RunInterrupted
 
 
@@ -27,7 +27,8 @@ def cli() -> None:
 
 
 for _command in (analyze.analyze, analyze.com, model.synth, model.link, model.reach, instruments.identify,
-                 instruments.measure, run.qualify, run.show, run.report, sim.sim_server, sweep.sweep):
+                 instruments.measure, run.qualify, run.show, run.report, sim.sim_server, sweep.sweep,
+                 db.db, trend.trend):
     cli.add_command(_command)
 
 

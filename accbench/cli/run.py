@@ -10,7 +10,7 @@ from accbench.cli.options import option_names
 from accbench.cli.params import OutputFile, OutputFolder
 from accbench.errors import RunInterrupted
 
-RUN_FLAGS = {"resume": "--resume", "force": "--force"}
+RUN_FLAGS = {"resume": "--resume", "force": "--force", "db": "--db"}
 
 
 @click.command()
@@ -21,7 +21,13 @@ RUN_FLAGS = {"resume": "--resume", "force": "--force"}
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in OUTPUT, skipping finished cables.")
 @click.option("--force", is_flag=True, help="Overwrite an existing run record in OUTPUT (by default it is refused).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the verdicts and lot summary.")
-def qualify(plan_file, output, bench_file, resume, force, as_json) -> None:
+@click.option("--db", "db_url", metavar="URL", default=None,
+              help="Also write each finished cable into this results database: a SQLite file or a URL "
+                   "(postgresql://user@host/dbname). The record stays the primary copy.")
+@click.option("--station-id", default=None,
+              help="Station id in the database (default: the bench file's name, else the station kind@host).")
+@click.option("--operator", default=None, help="Operator in the database (default: the login name).")
+def qualify(plan_file, output, bench_file, resume, force, as_json, db_url, station_id, operator) -> None:
     """Qualify the plan's cables: sweep, link model, BER per lane, power, gates, HDF5 record, lot summary."""
     from accbench.api import qualify as run_qualification
     from accbench.bench.benchfile import load_bench
@@ -35,7 +41,8 @@ def qualify(plan_file, output, bench_file, resume, force, as_json) -> None:
     with RunProgress(plan, enabled=not as_json) as progress, option_names(RUN_FLAGS):
         try:
             run = run_qualification(plan, output, bench=config, resume=resume, force=force,
-                                    progress=progress.update, confirm=progress.confirm)
+                                    progress=progress.update, confirm=progress.confirm, db=db_url,
+                                    station_id=station_id, operator=operator, db_report=_warn)
         except KeyboardInterrupt:
             raise RunInterrupted(f"interrupted; finished cables are in {output} (status interrupted); "
                                  f"continue with: accbench qualify {plan_file} -o {output} --resume") from None
@@ -43,6 +50,13 @@ def qualify(plan_file, output, bench_file, resume, force, as_json) -> None:
         click.echo(json.dumps(qualify_json(run, str(output)), indent=2))
         return
     print_run(run)
+
+
+def _warn(line: str) -> None:
+    """A problem that does not stop the command (the results database missed part of a run), as one line."""
+    from accbench.cli import one_line
+
+    click.echo(f"accbench: warning: {one_line(line)}", err=True)
 
 
 @click.command()
