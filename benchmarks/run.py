@@ -13,14 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.timing import median_time_s, paired_times_s, print_table  # noqa: E402
 
 FILE = ROOT / "fixtures" / "touchstone" / "CA_19p75dB_thru.s4p"
-LEVELS = np.array([-1.0, -1.0 / 3.0, 1.0 / 3.0, 1.0])
 
 
 def skrf_load_se2gmm():
@@ -31,30 +28,6 @@ def skrf_load_se2gmm():
     network.renumber([0, 1, 2, 3], [0, 2, 1, 3])
     network.se2gmm(p=2)
     return network
-
-
-def numpy_link(channel: np.ndarray, ffe: np.ndarray, sigma: float, n_symbols: int, chunk: int = 1 << 16) -> int:
-    """Baseline of the time-domain engine: the same computation with np.convolve + thresholds."""
-    rng = np.random.default_rng(1)
-    combined = np.convolve(channel, ffe)
-    cursor = int(np.argmax(combined))
-    main = combined[cursor]
-    errors = 0
-    hist = channel.size + ffe.size - 2
-    for _ in range(n_symbols // chunk):
-        symbols = rng.integers(0, 4, chunk + hist)
-        rx = np.convolve(LEVELS[symbols], channel, mode="valid")
-        y = np.convolve(rx, ffe, mode="valid") + sigma * rng.standard_normal(chunk)
-        decided = (y > -2 * main / 3).astype(np.int8) + (y > 0) + (y > 2 * main / 3)
-        errors += np.count_nonzero(decided != symbols[hist - cursor: hist - cursor + chunk])
-    return errors
-
-
-def bench_channel() -> tuple[np.ndarray, np.ndarray]:
-    """A 64-UI symbol-spaced channel and an 8-tap FFE."""
-    channel = np.exp(-np.arange(64) / 4.0)
-    channel /= channel.sum() / 1.5
-    return channel, np.array([0.02, -0.1, 1.0, -0.2, 0.05, 0.01, 0.0, 0.0])
 
 
 MEMORY_SCRIPT = """
@@ -89,9 +62,7 @@ def main() -> None:
     from accbench.dsp.pulse import pulse_from_response
     from accbench.dsp.reach import find_reach
     from accbench.dsp.statistical import stat_ber
-    from accbench.dsp.tdsim import oversampled_waveform, simulate_ber
     from accbench.dsp.twinax import TwinaxSpec, twinax_network
-    from scipy.signal import oaconvolve
 
     rows = []
 
@@ -106,29 +77,10 @@ def main() -> None:
     synth = median_time_s(lambda: twinax_network(spec), args.repeat)
     add("synth 26 AWG 3 m twinax (6001 pts)", f"{synth * 1e3:.1f} ms", "-", "-", "< 100 ms", synth < 0.1)
 
-    # --- issue 3: time-domain engine, symbol-spaced
-    channel, ffe = bench_channel()
-    n = 1 << 23
-    t_nb, t_np = paired_times_s(lambda: simulate_ber(channel, ffe, sigma=0.02, n_symbols=n),
-                                lambda: numpy_link(channel, ffe, 0.02, n), 3)
-    r_nb, r_np = n / t_nb / 1e6, n / t_np / 1e6
-    add("time domain, symbol-spaced (64-UI channel, 8-tap FFE)", f"{r_nb:.1f} Msym/s",
-        f"numpy np.convolve {r_np:.1f} Msym/s", f"{r_nb / r_np:.2f}x", ">= 2x", r_nb / r_np >= 2)
-    # --- oversampled 32 samples/UI
-    rng = np.random.default_rng(2)
-    symbols = rng.integers(0, 4, 200_000).astype(np.int8)
-    pulse = rng.normal(size=64 * 32)
-    pulse32 = pulse.astype(np.float32)
+    # --- issues 3 and 16: time-domain engines against fair numpy/scipy/BLAS baselines
+    from benchmarks.td_bench import run_cases as td_cases
 
-    def scipy_wave():  # same float32 precision as the numba waveform
-        up = np.zeros(symbols.size * 32, dtype=np.float32)
-        up[::32] = LEVELS[symbols]
-        return oaconvolve(up, pulse32)[: up.size]
-
-    t_os, t_oa = paired_times_s(lambda: oversampled_waveform(symbols, pulse, 32), scipy_wave, 3)
-    add("time domain, 32 samples/UI waveform (64-UI pulse)", f"{symbols.size / t_os / 1e6:.2f} Msym/s",
-        f"scipy oaconvolve {symbols.size / t_oa / 1e6:.2f} Msym/s", f"{t_oa / t_os:.2f}x", ">= 2x",
-        t_oa / t_os >= 2)
+    td_cases(add, args.repeat)
     # --- statistical engine, one channel, one EQ
     cfg = LinkConfig()
     model = LinkModel(TwinaxChannel(TwinaxSpec(awg=26, length_m=4.0)), cfg, 4.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 
 def median_time_s(func: Callable[[], object], repeat: int) -> float:
@@ -30,6 +31,39 @@ def paired_times_s(candidate: Callable[[], object], baseline: Callable[[], objec
             func()
             times.append(time.perf_counter() - start)
     return statistics.median(cand), statistics.median(base)
+
+
+@dataclass(frozen=True)
+class Timed:
+    """Median wall time and median CPU time (all threads of the process) of repeated runs."""
+
+    wall_s: float
+    cpu_s: float
+
+    def rate(self, work: float) -> tuple[float, float]:
+        """``work`` per wall second and per CPU second."""
+        return work / self.wall_s, work / self.cpu_s
+
+
+def paired_wall_cpu_s(candidate: Callable[[], object], baseline: Callable[[], object],
+                      repeat: int) -> tuple[Timed, Timed]:
+    """Like ``paired_times_s``, with the CPU time of each run beside its wall time.
+
+    CPU time is ``time.process_time`` over the run: every thread of this process, so a
+    two-thread run that keeps both cores busy costs twice its wall time.
+    """
+    candidate()
+    baseline()
+    runs: dict[str, list[tuple[float, float]]] = {"cand": [], "base": []}
+    for _ in range(repeat):
+        for func, key in ((baseline, "base"), (candidate, "cand")):
+            cpu = time.process_time()
+            start = time.perf_counter()
+            func()
+            runs[key].append((time.perf_counter() - start, time.process_time() - cpu))
+    cand, base = (Timed(statistics.median(w for w, _ in runs[k]), statistics.median(c for _, c in runs[k]))
+                  for k in ("cand", "base"))
+    return cand, base
 
 
 def rate_per_s(func: Callable[[], object], seconds: float = 0.5) -> float:

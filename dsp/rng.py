@@ -161,3 +161,83 @@ def fill_normals(out: np.ndarray, state: np.ndarray, zx: np.ndarray, zf: np.ndar
         s1 = state[1]
     state[0] = s0
     state[1] = s1
+
+
+ZIG_X32 = ZIG_X.astype(np.float32)
+"""Layer edges in float32, for the float32 fast path."""
+ZIG_R32 = (ZIG_X[1:] / ZIG_X[:-1]).astype(np.float32)
+"""x[k+1]/x[k]: a draw u in (-1, 1) of layer k lies inside the layer's rectangle iff |u| < this."""
+_U24 = 1.0 / 8388608.0  # 2**-23
+
+
+@njit(cache=True)
+def _ziggurat_slow(state: np.ndarray, k: int, u: float, zx: np.ndarray, zf: np.ndarray) -> tuple[bool, float]:
+    """The ziggurat's rare path for a draw (k, u) outside layer k's rectangle: (accepted, value).
+
+    Layer 0 samples the tail beyond r (Marsaglia's method); any other layer accepts u x[k] when a
+    uniform point in the wedge lies under the density, and otherwise rejects the draw.
+    """
+    if k == 0:
+        while True:
+            t = -np.log(next_uniform(state)) / zx[1]
+            e = -np.log(next_uniform(state))
+            if 2.0 * e > t * t:
+                break
+        return True, (zx[1] + t if u > 0 else -(zx[1] + t))
+    z = u * zx[k]
+    y = zf[k] + next_uniform(state) * (zf[k + 1] - zf[k])
+    return y < np.exp(-0.5 * z * z), z
+
+
+@njit(cache=True, fastmath=True)
+def fill_normals32(out: np.ndarray, state: np.ndarray, zx: np.ndarray, zf: np.ndarray, zx32: np.ndarray,
+                   zr32: np.ndarray) -> None:
+    """Fill float32 ``out`` with standard normals: the ziggurat on 32-bit halves of xorshift128+.
+
+    Each 64-bit output gives two draws (low half first): 8 bits pick the layer, 24 bits give
+    u = (m + 1/2) 2^-23 - 1 in (-1, 1), symmetric. The fast path (98.5 % of draws) is a float32
+    compare and multiply; the rest take ``_ziggurat_slow`` (exact tail and wedges, in float64)
+    and a rejected draw is simply followed by the next one, as in the ziggurat. An unused half
+    at the end is dropped, so a fill of n values always consumes whole 64-bit outputs.
+    """
+    s0 = state[0]
+    s1 = state[1]
+    i = 0
+    n = out.size
+    scale = np.float32(_U24)
+    shift = np.float32(1.0 - 0.5 * _U24)
+    while i < n:
+        a = s0
+        b = s1
+        s0 = b
+        a ^= a << np.uint64(23)
+        s1 = a ^ b ^ (a >> np.uint64(17)) ^ (b >> np.uint64(26))
+        r = s1 + b
+        for h in range(2):
+            if i >= n:
+                break
+            w = r >> np.uint64(32) if h else r & np.uint64(0xFFFFFFFF)
+            k = np.int64(w & np.uint64(255))
+            u = np.float32(np.int64(w >> np.uint64(8))) * scale - shift
+            if abs(u) < zr32[k]:
+                out[i] = u * zx32[k]
+                i += 1
+                continue
+            state[0] = s0
+            state[1] = s1
+            accepted, z = _ziggurat_slow(state, k, np.float64(u), zx, zf)
+            if accepted:
+                out[i] = z
+                i += 1
+            s0 = state[0]
+            s1 = state[1]
+    state[0] = s0
+    state[1] = s1
+
+
+@njit(cache=True)
+def normals32(n: int, seed: int) -> np.ndarray:
+    """n float32 standard normals from stream 0 of ``seed`` by ``fill_normals32`` (for tests)."""
+    out = np.empty(n, dtype=np.float32)
+    fill_normals32(out, seed_state(seed, 0), ZIG_X, ZIG_F, ZIG_X32, ZIG_R32)
+    return out

@@ -9,12 +9,13 @@ from accbench.dsp.channel import TwinaxChannel
 from accbench.dsp.link import simulate_link
 from accbench.dsp.linkconfig import LinkConfig
 from accbench.dsp.patterns import get_pattern
-from accbench.dsp.rng import normals
+from accbench.dsp.rng import ZIG_X, normals, normals32
 from accbench.dsp.statistical import stat_ber
-from accbench.dsp.tdsim import oversampled_waveform, simulate_ber
+from accbench.dsp.tdsim import TAP_GROUP, near_window, oversampled_waveform, simulate_ber
 from accbench.dsp.twinax import TwinaxSpec
 from scipy.signal import oaconvolve
 from scipy.special import erfc
+from scipy.stats import kstest, norm
 
 
 def analytic_ser(sigma: float, d: float = 1 / 3) -> float:
@@ -30,6 +31,61 @@ def test_ziggurat_normals():
     assert abs(z.mean()) < 3 / np.sqrt(z.size)
     assert z.std() == pytest.approx(1.0, abs=3e-3)
     assert (np.abs(z) > 3).mean() == pytest.approx(erfc(3 / np.sqrt(2)), rel=0.05)
+
+
+def test_float32_ziggurat_is_standard_normal():
+    """The engine's float32 ziggurat: moments, the CDF (KS), and the tail beyond the base layer r."""
+    z = normals32(2_000_000, 7).astype(np.float64)
+    assert abs(z.mean()) < 4 / np.sqrt(z.size)
+    assert z.std() == pytest.approx(1.0, abs=3e-3)
+    assert kstest(z[:500_000], norm.cdf).pvalue > 1e-3
+    r = ZIG_X[1]  # draws beyond r come only from the exact tail sampler
+    for x in (2.0, 3.0, r):
+        expected = 2 * norm.sf(x) * z.size
+        assert np.count_nonzero(np.abs(z) > x) == pytest.approx(expected, abs=5 * np.sqrt(expected))
+    assert np.abs(z).max() > r
+
+
+def isi_counts_expected(h: np.ndarray, sigma: float) -> tuple[float, float]:
+    """Exact (SER, BER) of PAM4 through taps ``h`` (main cursor h[0]) in Gaussian noise, by enumeration.
+
+    Every combination of the other taps' symbols is equally likely; each decision region's
+    probability is a difference of normal CDFs, and a decision k levels from the sent one costs
+    1, 2, 1 Gray bits for k = 1, 2, 3.
+    """
+    levels = np.array([-1, -1 / 3, 1 / 3, 1])
+    thr = 2 * h[0] / 3
+    edges = np.array([-np.inf, -thr, 0.0, thr, np.inf])
+    others = np.array(np.meshgrid(*[levels] * (h.size - 1), indexing="ij")).reshape(h.size - 1, -1)
+    isi = h[1:] @ others
+    ser = ber_bits = 0.0
+    for s in range(4):
+        v = h[0] * levels[s] + isi
+        for d in range(4):
+            p = np.mean(norm.cdf((edges[d + 1] - v) / sigma) - norm.cdf((edges[d] - v) / sigma)) / 4
+            k = abs(d - s)
+            ser += p * (k != 0)
+            ber_bits += p * (0, 1, 2, 1)[k]
+    return ser, ber_bits / 2
+
+
+@pytest.mark.parametrize(("h", "ffe", "sigma"), [
+    (np.array([1.0, 0.25, -0.1]), None, 0.3),  # wide noise: 2- and 3-level decision errors too
+    (np.array([0.1, 1.0, 0.35]), np.array([-0.1, 1.0]), 0.12),  # channel and FFE fused, precursor
+])
+def test_time_domain_matches_enumerated_isi_ser_and_ber(h, ffe, sigma):
+    """Symbol and bit error rates through ISI against the exact enumeration, within 5 binomial sigma.
+
+    An odd chunk (not a multiple of the 1024-symbol block nor of the 32 symbols of one random
+    draw) exercises the partial blocks.
+    """
+    combined = h if ffe is None else np.convolve(h, ffe)
+    cursor = int(np.argmax(combined))
+    counts = simulate_ber(h, ffe, sigma=sigma, n_symbols=1_000_000, seed=3, chunk=5001)
+    # enumerate with the main cursor first: y = main a0 + sum of the others
+    ser, ber = isi_counts_expected(np.concatenate([[combined[cursor]], np.delete(combined, cursor)]), sigma)
+    assert counts.ser == pytest.approx(ser, abs=5 * np.sqrt(ser / counts.symbols))
+    assert counts.ber == pytest.approx(ber, abs=5 * np.sqrt(2 * ber / counts.symbols))
 
 
 @pytest.mark.parametrize("sigma", [0.1, 0.13])
@@ -59,6 +115,34 @@ def test_time_domain_is_deterministic_and_thread_independent():
         numba.set_num_threads(threads)
     assert first == single
     assert simulate_ber(h, ffe, sigma=0.06, n_symbols=300_000, seed=6) != first
+
+
+def test_near_window_bounds_the_far_taps():
+    channel = np.exp(-np.arange(64) / 4.0)
+    taps = np.convolve(channel / (channel.sum() / 1.5), [0.02, -0.1, 1.0, -0.2, 0.05, 0.01, 0.0, 0.0])
+    cursor = int(np.argmax(taps))
+    lo, hi, bound = near_window(taps, cursor)
+    assert lo <= cursor < hi and (hi - lo) % TAP_GROUP == 0 and hi - lo < taps.size
+    far = np.abs(np.concatenate([taps[:lo], taps[hi:]])).sum()
+    assert far < bound <= far + 1e-4 and bound < (2 * taps[cursor] / 3) / 32
+    assert near_window(np.array([0.1, 1.0, 0.3]), 1) == (0, 3, 0.0)  # nothing to save: every tap
+
+
+@pytest.mark.parametrize(("h", "ffe", "sigma", "dfe"), [
+    (np.exp(-np.arange(64) / 4.0) / 3.0, np.array([0.02, -0.1, 1.0, -0.2, 0.05]), 0.02, 0.0),  # eye closed
+    (np.concatenate([[0.05, 0.2, 1.0], 0.15 * 0.7 ** np.arange(60)]), None, 0.06, 0.0),  # precursors, eye open
+    (np.concatenate([[0.05, 0.2, 1.0], 0.4 * 0.7 ** np.arange(60)]), None, 0.08, 0.3),  # DFE: every tap always
+])
+def test_tail_bound_gives_the_counts_of_the_full_filter(h, ffe, sigma, dfe):
+    """Skipping the far taps where they cannot flip a decision changes no count (the same streams; a
+    decision may differ only for a sample within float32 rounding of a threshold)."""
+    lo, hi, _ = near_window(np.convolve(h, [1.0] if ffe is None else ffe), int(np.argmax(np.convolve(
+        h, [1.0] if ffe is None else ffe))))
+    assert hi - lo < h.size  # the window is a real cut for these channels
+    fast = simulate_ber(h, ffe, sigma=sigma, n_symbols=400_000, seed=9, dfe_tap=dfe)
+    full = simulate_ber(h, ffe, sigma=sigma, n_symbols=400_000, seed=9, dfe_tap=dfe, tail_bound=False)
+    assert fast.symbols == full.symbols and fast.symbol_errors > 100
+    assert abs(fast.symbol_errors - full.symbol_errors) <= 2 and abs(fast.bit_errors - full.bit_errors) <= 3
 
 
 def test_prbs_pattern_and_random_agree():
@@ -105,9 +189,22 @@ def test_oversampled_waveform_equals_oaconvolve():
     np.testing.assert_allclose(ours, reference, atol=1e-4 * np.abs(reference).max())
 
 
+@pytest.mark.parametrize(("n_symbols", "pulse_samples", "spu"), [(40, 130 * 32 + 5, 32), (2000, 9 * 16 + 3, 16),
+                                                              (700, 5, 8)])
+def test_oversampled_waveform_edge_cases_equal_direct_convolution(n_symbols, pulse_samples, spu):
+    """Pulses that end mid-UI, spans that are not whole table groups, runs shorter than the pulse."""
+    rng = np.random.default_rng(n_symbols)
+    symbols = rng.integers(0, 4, n_symbols).astype(np.int8)
+    pulse = rng.normal(size=pulse_samples)
+    upsampled = np.zeros(n_symbols * spu)
+    upsampled[::spu] = np.array([-1, -1 / 3, 1 / 3, 1])[symbols]
+    reference = np.convolve(upsampled, pulse)[: upsampled.size]
+    ours = oversampled_waveform(symbols, pulse, spu)
+    np.testing.assert_allclose(ours, reference, atol=2e-5 * np.abs(pulse).sum())
+
+
 def test_oversampled_engine_analytic_ideal_and_jitter():
     from accbench.dsp.tdsim import simulate_ber_oversampled
-    from scipy.stats import norm
 
     spu = 32
     rect = np.zeros(spu * 8)
