@@ -39,7 +39,7 @@ def qualify(plan: str | Path | Plan, output: str | Path, *, bench: str | Path | 
             station: Station | None = None, resume: bool = False, force: bool = False,
             progress: Callable | None = None, confirm: Callable[[str, int], None] | None = None,
             db: str | Database | None = None, station_id: str | None = None, operator: str | None = None,
-            db_report: Callable[[str], None] | None = None) -> RunResult:
+            db_report: Callable[[str], None] | None = None, workers: int = 1) -> RunResult:
     """Qualify ``plan`` into the record ``output`` on ``station`` (kept open), else on ``bench`` or the simulated bench.
 
     A station built here is closed here; one given is the caller's to close. With ``db`` (a URL, a
@@ -48,6 +48,7 @@ def qualify(plan: str | Path | Plan, output: str | Path, *, bench: str | Path | 
     name, else the station kind at this host) and ``operator`` (default: the login name). The
     database is opened, and an empty one created, before anything is measured; a problem with it
     later is reported through ``db_report`` (default: a ``DatabaseWarning``) and never stops the run.
+    ``workers``: processes computing cables (0: one per core; 1: serial); the record is the serial run's.
     """
     if station is not None and bench is not None:
         raise InputError("give a station or a bench file, not both")
@@ -64,7 +65,7 @@ def qualify(plan: str | Path | Plan, output: str | Path, *, bench: str | Path | 
             sink = DatabaseSink(database, station=station_id, operator=operator, report=db_report)
             progress = chain(progress, sink)
         station = station or station_for(plan, bench, confirm)
-        return run_plan(plan, output, station, resume=resume, force=force, progress=progress)
+        return run_plan(plan, output, station, resume=resume, force=force, progress=progress, workers=workers)
     finally:
         if own and station is not None:
             station.close()

@@ -1,7 +1,8 @@
 """A qualification run: plan -> station -> per cable (measure, judge, record) -> lot summary and model fit.
 
-Each cable is measured and judged (``accbench.bench.measure``) and written to the HDF5 record before the
-next starts. An instrument fault is retried once after re-opening that instrument (an event in the
+Each cable is measured and judged (``accbench.bench.measure``) and written to the HDF5 record in plan
+order; with ``workers`` > 1 the cables are computed in worker processes meanwhile (``accbench.bench.parallel``),
+the record the same. An instrument fault is retried once after re-opening that instrument (an event in the
 record); if it persists it is recorded against the cable and the run goes on. Ctrl-C lets the
 current write finish and marks the run interrupted; a full disk does the same. At the end the
 run's noise and jitter are fitted to the counts (``accbench.bench.modelfit``) and the lots summarised
@@ -10,14 +11,15 @@ run's noise and jitter are fitted to the counts (``accbench.bench.modelfit``) an
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 from accbench.bench.events import CableRecorded, CableSkipped, RunFinished, RunStarted, StepStarted
-from accbench.bench.measure import STEPS, failed_cable, measure_cable
+from accbench.bench.measure import STEPS
+from accbench.bench.parallel import cable_results, check_workers
 from accbench.bench.plan import Plan
 from accbench.bench.record import RunRecord, read_model_inputs, read_run
 from accbench.bench.recordio import RecordWriteError
@@ -25,7 +27,7 @@ from accbench.bench.results import CableResult, RunResult
 from accbench.bench.stations import Instruments, check_station
 from accbench.bench.traceability import lot_summary
 
-from accbench.errors import InputError, InstrumentError
+from accbench.errors import InputError
 from accbench.station import Station
 
 __all__ = ["model_comparison", "run_plan"]
@@ -50,12 +52,16 @@ def model_comparison(path: str | Path, cables: list[CableResult]) -> dict:
 
 
 def run_plan(plan: Plan, output: str | Path, station: Station, resume: bool = False,
-             progress: Callable | None = None, force: bool = False) -> RunResult:
+             progress: Callable | None = None, force: bool = False, workers: int = 1) -> RunResult:
     """Run ``plan`` on ``station`` into the record ``output``; the run as recorded.
 
     An existing ``output`` is continued with ``resume``, replaced with ``force``, and otherwise
     refused. The caller owns ``station`` (opens and closes it); the run opens and closes the drivers.
+    ``workers`` > 1 computes cables in that many processes (``accbench.bench.parallel``; 0: one per
+    core): behind the instruments of this process, or each on its own copy of a simulated station;
+    the record is the serial run's, only the timings differ.
     """
+    workers = check_workers(workers)
     record = RunRecord(output)
     if resume and force:
         raise InputError("resume and force exclude each other: continue the run or start it again", "resume", "force")
@@ -79,24 +85,24 @@ def run_plan(plan: Plan, output: str | Path, station: Station, resume: bool = Fa
         record.set_instruments(instruments.identities())
         record.event(*station.drain_events())
         say(RunStarted(str(output), plan.to_dict(), station.describe(), instruments.identities(), resumed=resume))
-        for order, cable in enumerate(plan.cables):
-            if cable.serial in done:
-                say(CableSkipped(cable.serial))
-                continue
-            faults: list = []
-            try:
-                freq, s, result, arrays = measure_cable(plan, cable, station, instruments, say, faults)
-            except InstrumentError as exc:
-                record.event(f"{cable.serial}: instrument error, cable recorded as failed: {exc}")
-                freq, s, result, arrays = np.zeros(0), np.zeros((0, 4, 4), complex), \
-                    failed_cable(plan, cable, str(exc)), {}
-            record.event(*(f"{cable.serial}: {fault.text()}" for fault in faults),
-                         *(f"{cable.serial}: {text}" for text in station.drain_events()))
-            say(StepStarted(cable.serial, "record"))
-            timing["record"] += record.write_cable(order, freq, s, result, arrays)
-            for step, seconds in result.timing_s.items():
-                timing[step] += seconds
-            say(CableRecorded(cable.serial, result.outcome, result.instrument_error, record.journaled, result))
+        with contextlib.closing(cable_results(plan, station, instruments, done, workers, say)) as results:
+            for got in results:
+                if isinstance(got, CableSkipped):
+                    say(got)
+                    continue
+                serial = got.cable.serial
+                if got.instrument_error is not None:
+                    record.event(f"{serial}: instrument error, cable recorded as failed: {got.instrument_error}")
+                record.event(*(f"{serial}: {fault.text()}" for fault in got.faults),
+                             *(f"{serial}: {text}" for text in got.station_events))
+                for event in got.replay:  # what happened in a worker process, in its order
+                    say(event)
+                say(StepStarted(serial, "record"))
+                result = got.result
+                timing["record"] += record.write_cable(got.order, got.freq_hz, got.s, result, got.arrays)
+                for step, seconds in result.timing_s.items():
+                    timing[step] += seconds
+                say(CableRecorded(serial, result.outcome, result.instrument_error, record.journaled, result))
         status = "complete"
     except (KeyboardInterrupt, RecordWriteError):  # a full disk stops the run like Ctrl-C: --resume continues it
         status = "interrupted"

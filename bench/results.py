@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Literal
 
+from accbench.dsp.reachestimate import estimate_reach_m
+
 Outcome = Literal["pass", "marginal", "fail"]
 OUTCOMES: tuple[Outcome, ...] = ("pass", "marginal", "fail")  # better to worse
 
@@ -197,8 +199,6 @@ class CableResult:
     @property
     def reach_estimate_m(self) -> float | None:
         """The reach search bracket's midpoint at the top rate (the unbiased figure for lot statistics)."""
-        from accbench.dsp.reach import estimate_reach_m
-
         if not self.rates:
             return None
         link = max(self.rates, key=lambda r: r.gbd).link

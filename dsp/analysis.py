@@ -18,6 +18,7 @@ from accbench.dsp.crosstalk import IcnParams, icn_v
 from accbench.dsp.deembed import deembed_2xthru
 from accbench.dsp.figures import db, fit_il, ild_figures, loss_at, propagation_delay_s
 from accbench.dsp.masks import load_mask, mask_margin_db
+from accbench.dsp.mixedmode import se2gmm_s
 from accbench.dsp.portmap import PortMap, check_map_text, resolve_port_map, to_se2gmm_order
 from accbench.dsp.quality import (
     causality_percent,
@@ -171,9 +172,7 @@ def _mixed_mode(network: rf.Network, options: AnalysisOptions,
         fixture = read_touchstone(options.deembed)
         fixture_map, _ = resolve_port_map(fixture, "auto")
         ordered = deembed_2xthru(ordered, to_se2gmm_order(fixture, fixture_map))
-    mm = ordered.copy()
-    mm.se2gmm(p=2)
-    return ordered, mm.s, port_map
+    return ordered, se2gmm_s(ordered), port_map
 
 
 def _aggressor_sdd21(paths: tuple[str, ...], port_map: PortMap | None,
@@ -210,14 +209,64 @@ def analyze_rates(network: rf.Network, bauds: list[float], options: AnalysisOpti
     name = name or network.name or "network"
     warnings: list[str] = []
     ordered, s_mm, port_map = _mixed_mode(network, options, warnings)
+    common = _Common(network.f, s_mm)
     return [_figures(network.f, ordered, s_mm, port_map,
                      replace(options, baud=baud, mask=options.mask if baud == masked_baud else None),
-                     name, list(warnings)) for baud in bauds]
+                     name, list(warnings), common) for baud in bauds]
+
+
+class _Common:
+    """The figures of a mixed-mode channel that do not depend on the baud, each computed on first use
+    (``analyze_rates`` shares them across its rates)."""
+
+    def __init__(self, f: np.ndarray, s_mm: np.ndarray):
+        self.f, self.s_mm = f, s_mm
+        self._done: dict = {}
+
+    def _get(self, name: str, compute):
+        if name not in self._done:
+            self._done[name] = compute()
+        return self._done[name]
+
+    @property
+    def sv(self) -> np.ndarray:
+        return self._get("sv", lambda: max_singular_value(self.s_mm))
+
+    @property
+    def band(self):
+        s = self.s_mm
+        return self._get("band", lambda: usable_band(self.f, s[:, 1, 0], s[:, 0, 0], s[:, 1, 1]))
+
+    @property
+    def delay_s(self) -> float:
+        return self._get("delay", lambda: propagation_delay_s(self.f, self.s_mm[:, 1, 0], self.band.f_max_hz))
+
+    @property
+    def causality(self) -> float:
+        return self._get("causality", lambda: causality_percent(self.s_mm[:, :2, :2]))
+
+    @property
+    def passivity(self) -> float:
+        return self._get("passivity", lambda: passivity_percent(self.s_mm[:, :2, :2]))
+
+    @property
+    def reciprocity(self) -> float:
+        return self._get("reciprocity", lambda: reciprocity_percent(self.s_mm[:, :2, :2]))
+
+    def db_of(self, i: int, j: int) -> np.ndarray:
+        """dB of S_mm[i, j] (read-only: the results of every rate share it)."""
+        def compute() -> np.ndarray:
+            out = db(self.s_mm[:, i, j])
+            out.flags.writeable = False
+            return out
+
+        return self._get(("db", i, j), compute)
 
 
 def _figures(f: np.ndarray, ordered: rf.Network | None, s_mm: np.ndarray, port_map: PortMap | None,
-             options: AnalysisOptions, name: str, warnings: list[str]) -> AnalysisResult:
-    """Every figure of one mixed-mode channel at ``options.baud``."""
+             options: AnalysisOptions, name: str, warnings: list[str], common: _Common | None = None) -> AnalysisResult:
+    """Every figure of one mixed-mode channel at ``options.baud`` (``common``: its baud-free figures, if shared)."""
+    common = common or _Common(f, s_mm)
     nyquist = options.baud / 2.0
     if nyquist > f[-1]:
         raise BandError(
@@ -225,7 +274,7 @@ def _figures(f: np.ndarray, ordered: rf.Network | None, s_mm: np.ndarray, port_m
             f"{options.baud / 1e9:g} GBd is {nyquist / 1e9:g} GHz; measure higher or lower the baud", "baud"
         )
 
-    sv = max_singular_value(s_mm)  # se2gmm at 100/25 ohm is unitary: same singular values as single-ended
+    sv = common.sv  # se2gmm at 100/25 ohm is unitary: same singular values as single-ended
     worst = int(np.argmax(sv))
     passive = bool(sv[worst] <= 1.0 + 1e-3)
     if sv[worst] > 1.0 + options.passivity_tol and not options.allow_nonpassive:
@@ -238,8 +287,8 @@ def _figures(f: np.ndarray, ordered: rf.Network | None, s_mm: np.ndarray, port_m
         warnings.append(f"slightly non-passive: largest singular value {sv[worst]:.4f} at "
                         f"{f[worst] / 1e9:g} GHz")
 
-    sdd21, sdd11, sdd22 = s_mm[:, 1, 0], s_mm[:, 0, 0], s_mm[:, 1, 1]
-    band = usable_band(f, sdd21, sdd11, sdd22)
+    sdd21 = s_mm[:, 1, 0]
+    band = common.band
     if nyquist > band.f_max_hz:
         wrong_map = band.f_max_hz < 0.1 * nyquist
         if wrong_map:
@@ -253,7 +302,7 @@ def _figures(f: np.ndarray, ordered: rf.Network | None, s_mm: np.ndarray, port_m
             "baud", *(("thru", "crosstalk") if wrong_map else ())
         )
 
-    il = -db(sdd21)
+    il = -common.db_of(1, 0)
     f_fit_max = min(options.fit_f_max_hz or options.baud, band.f_max_hz)
     if np.count_nonzero((f >= options.fit_f_min_hz) & (f <= f_fit_max)) < FIT_MIN_POINTS:
         raise BandError(f"the IL fit band {options.fit_f_min_hz / 1e9:g}..{f_fit_max / 1e9:g} GHz (capped at the "
@@ -263,13 +312,13 @@ def _figures(f: np.ndarray, ordered: rf.Network | None, s_mm: np.ndarray, port_m
     transition = options.transition_s or default_transition_s(options.baud)
     ild = ild_figures(f, il, fit, options.baud, transition, options.rx_bw_ratio)
 
-    rl11, rl22 = -db(sdd11), -db(sdd22)
+    rl11, rl22 = -common.db_of(0, 0), -common.db_of(1, 1)
     rl_nyq = min(float(np.interp(nyquist, f, rl11)), float(np.interp(nyquist, f, rl22)))
     in_band = (f >= fit.f_min_hz) & (f <= fit.f_max_hz)
     rl_band = np.minimum(rl11, rl22)[in_band]
     k = int(np.argmin(rl_band))
 
-    delay = propagation_delay_s(f, sdd21, band.f_max_hz)
+    delay = common.delay_s
     step = float(np.median(np.diff(f)))
     step_max = recommended_step_hz(delay)
     if step > step_max:
@@ -278,8 +327,7 @@ def _figures(f: np.ndarray, ordered: rf.Network | None, s_mm: np.ndarray, port_m
             f"(phase turns > 90 deg per point); use {step_max / 1e6:.3g} MHz or finer"
         )
 
-    dd = s_mm[:, :2, :2]
-    causality = causality_percent(dd)
+    causality = common.causality
     if causality < 80.0:
         warnings.append(f"IEEE 370 causality {causality:.1f} % is below 80 %: check the step and fixture")
 
@@ -314,13 +362,13 @@ def _figures(f: np.ndarray, ordered: rf.Network | None, s_mm: np.ndarray, port_m
         sdd22_db=-float(np.interp(nyquist, f, rl22)),
         rl_worst_db=float(rl_band[k]),
         rl_worst_freq_hz=float(f[in_band][k]),
-        scd21_db=float(np.interp(nyquist, f, db(s_mm[:, 3, 0]))) if ordered is not None else None,
-        scc21_db=float(np.interp(nyquist, f, db(s_mm[:, 3, 2]))) if ordered is not None else None,
+        scd21_db=float(np.interp(nyquist, f, common.db_of(3, 0))) if ordered is not None else None,
+        scc21_db=float(np.interp(nyquist, f, common.db_of(3, 2))) if ordered is not None else None,
         delay_s=delay,
         passive=passive,
         max_singular_value=float(sv[worst]),
-        passivity_percent=passivity_percent(dd),
-        reciprocity_percent=reciprocity_percent(dd),
+        passivity_percent=common.passivity,
+        reciprocity_percent=common.reciprocity,
         causality_percent=causality,
         freq_step_hz=step,
         recommended_step_hz=step_max,
@@ -334,7 +382,7 @@ def _figures(f: np.ndarray, ordered: rf.Network | None, s_mm: np.ndarray, port_m
         mask_margin_freq_hz=margin_f,
         icn_mv=icn_mv,
         warnings=tuple(warnings),
-        curves=Curves(f, il, fit(f), db(sdd11), db(sdd22), (fit.f_min_hz, fit.f_max_hz), sdd21),
+        curves=Curves(f, il, fit(f), common.db_of(0, 0), common.db_of(1, 1), (fit.f_min_hz, fit.f_max_hz), sdd21),
     )
 
 

@@ -6,6 +6,7 @@ so the pulse response can place the pulse in a short window.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +40,11 @@ class IdealChannel:
     def sdd21(self, freq_hz: np.ndarray, length_m: float | None = None) -> np.ndarray:
         return np.ones(np.shape(freq_hz), dtype=complex)
 
+    def scaler(self, freq_hz: np.ndarray, end_db_at=None) -> Callable[[float | None], np.ndarray]:
+        """SDD21 on ``freq_hz`` as a function of length (with the fixed ends of ``end_db_at``)."""
+        ends = 1.0 if end_db_at is None else end_db_at(np.asarray(freq_hz, dtype=float))
+        return lambda length_m: self.sdd21(freq_hz, length_m) * ends
+
     def delay_s(self, length_m: float | None = None) -> float:
         return 0.0
 
@@ -54,14 +60,24 @@ class TwinaxChannel:
         return self.spec.length_m
 
     def sdd21(self, freq_hz: np.ndarray, length_m: float | None = None) -> np.ndarray:
-        length = self.spec.length_m if length_m is None else length_m
+        return self.scaler(freq_hz)(length_m)
+
+    def scaler(self, freq_hz: np.ndarray, end_db_at=None) -> Callable[[float | None], np.ndarray]:
+        """SDD21 on ``freq_hz`` as a function of length: the per-metre line computed once (a reach
+        search evaluates many lengths), times the fixed ends of ``end_db_at`` when given."""
         f = np.asarray(freq_hz, dtype=float)
         lines = modal_lines(self.spec, f)
-        _, s21 = line_s2p(lines.z_diff, lines.y_diff, length, 100.0)
-        skew = self.spec.skew_s_per_m * length
-        if skew:  # SDD21 with a delay tau on N: SDD21 (1 + exp(-j w tau)) / 2
-            s21 = s21 * (1 + np.exp(-2j * np.pi * f * skew)) / 2
-        return s21
+        ends = None if end_db_at is None else end_db_at(f)
+
+        def at(length_m: float | None) -> np.ndarray:
+            length = self.spec.length_m if length_m is None else length_m
+            _, s21 = line_s2p(lines.z_diff, lines.y_diff, length, 100.0)
+            skew = self.spec.skew_s_per_m * length
+            if skew:  # SDD21 with a delay tau on N: SDD21 (1 + exp(-j w tau)) / 2
+                s21 = s21 * (1 + np.exp(-2j * np.pi * f * skew)) / 2
+            return s21 if ends is None else s21 * ends
+
+        return at
 
     def delay_s(self, length_m: float | None = None) -> float:
         from accbench.dsp.dielectric import dielectric_constants
@@ -141,12 +157,13 @@ class MeasuredChannel:
         ends together) is divided out before scaling and multiplied back after, so the
         paddle cards do not grow with the cable.
         """
-        scale = self._scale(length_m)
-        f = np.asarray(freq_hz, dtype=float)
-        top = self.usable_hz
-        inside = self.freq_hz <= top
+        return self.scaler(freq_hz, end_db_at)(length_m)
+
+    def _log_on(self, f: np.ndarray, end_db_at) -> tuple[np.ndarray, np.ndarray]:
+        """ln SDD21 (delay removed) interpolated onto ``f``, the ends divided out when given: (real, imag)."""
+        inside = self.freq_hz <= self.usable_hz
         fd, logd = self.freq_hz[inside], self.log_sdd21[inside]
-        if end_db_at is not None and scale != 1.0:
+        if end_db_at is not None:
             ends = end_db_at(fd)
             logd = logd - (np.log(np.abs(ends)) + 1j * np.unwrap(np.angle(ends)))
         re = np.interp(f, fd, logd.real)
@@ -156,11 +173,30 @@ class MeasuredChannel:
             tail = fd >= 0.9 * fd[-1]
             slope = min(np.polyfit(fd[tail], logd.real[tail], 1)[0], 0.0)
             re[above] = logd.real[-1] + slope * (f[above] - fd[-1])
-        delay = self.delay_data_s * scale
-        out = np.exp(scale * (re + 1j * im)) * np.exp(-2j * np.pi * f * delay)
-        if end_db_at is not None and scale != 1.0:
-            out = out * end_db_at(f)
-        return out
+        return re, im
+
+    def scaler(self, freq_hz: np.ndarray, end_db_at=None) -> Callable[[float | None], np.ndarray]:
+        """``sdd21`` on ``freq_hz`` as a function of length, the interpolation done once (a reach search
+        evaluates many lengths); the ends of ``end_db_at`` stay fixed whenever the length is scaled."""
+        f = np.asarray(freq_hz, dtype=float)
+        logs: dict[bool, tuple[np.ndarray, np.ndarray]] = {}
+        ends = None
+
+        def at(length_m: float | None) -> np.ndarray:
+            nonlocal ends
+            scale = self._scale(length_m)
+            fixed = end_db_at is not None and scale != 1.0
+            if fixed not in logs:
+                logs[fixed] = self._log_on(f, end_db_at if fixed else None)
+            re, im = logs[fixed]
+            delay = self.delay_data_s * scale
+            out = np.exp(scale * (re + 1j * im)) * np.exp(-2j * np.pi * f * delay)
+            if fixed:
+                ends = end_db_at(f) if ends is None else ends
+                out = out * ends
+            return out
+
+        return at
 
     def delay_s(self, length_m: float | None = None) -> float:
         return self.delay_data_s * self._scale(length_m)

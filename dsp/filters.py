@@ -41,6 +41,31 @@ def ctle(freq_hz: np.ndarray, baud: float, gdc_db: float, gdc2_db: float = 0.0,
     return hf * lf
 
 
+def ctle_terms(freq_hz: np.ndarray, baud: float, fz_ratio: float = 1 / 2.5, fp1_ratio: float = 1 / 2.5,
+               fp2_ratio: float = 1.0, flf_ratio: float = 1 / 80) -> np.ndarray:
+    """The CTLE as four responses (4, len(freq)) whose sum weighted by (g g2, g, g2, 1) is ``ctle``.
+
+    With g = 10^(gdc/20) and g2 = 10^(gdc2/20) the CTLE is bilinear in (g, g2):
+    (g A + B)(g2 E + F) with A = 1/((1 + jf/fp1)(1 + jf/fp2)), B = (jf/fz) A, E = 1/(1 + jf/fLF) and
+    F = (jf/fLF) E; so a whole grid of settings is a linear combination of four responses
+    (a link model filters four responses instead of one per setting).
+    """
+    f = np.asarray(freq_hz)
+    fz, fp1, fp2, flf = fz_ratio * baud, fp1_ratio * baud, fp2_ratio * baud, flf_ratio * baud
+    a = 1.0 / ((1 + 1j * f / fp1) * (1 + 1j * f / fp2))
+    b = (1j * f / fz) * a
+    e = 1.0 / (1 + 1j * f / flf)
+    lf = (1j * f / flf) * e
+    return np.stack([a * e, a * lf, b * e, b * lf])
+
+
+def ctle_weights(gdc_db: np.ndarray, gdc2_db: np.ndarray) -> np.ndarray:
+    """Weights (..., 4) of the ``ctle_terms`` for settings (gdc_db, gdc2_db) (broadcast together)."""
+    g, g2 = np.broadcast_arrays(10 ** (np.asarray(gdc_db, dtype=float) / 20),
+                                10 ** (np.asarray(gdc2_db, dtype=float) / 20))
+    return np.stack([g * g2, g, g2, np.ones_like(g)], axis=-1)
+
+
 def pcb_trace(freq_hz: np.ndarray, loss_db: float, at_hz: float, eps_r: float = 3.5,
               tan_delta: float = 0.004, skin_db_share: float = 0.35) -> np.ndarray:
     """Causal differential PCB trace (100 ohm, matched) with ``loss_db`` of loss at ``at_hz``.

@@ -8,12 +8,13 @@ setting, computes MMSE (or ZF) FFE taps, keeping the setting of best SNR at the 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from accbench.dsp.channel import MeasuredChannel
 from accbench.dsp.ffe import SYMBOL_VARIANCE, ffe_taps
-from accbench.dsp.filters import bessel_thomson, butterworth4, ctle, pcb_trace
+from accbench.dsp.filters import bessel_thomson, butterworth4, ctle, ctle_terms, ctle_weights, pcb_trace
 from accbench.dsp.linkconfig import LinkConfig
 from accbench.dsp.patterns import get_pattern, pattern_symbols
 from accbench.dsp.power import PowerModel, power_gate
@@ -77,40 +78,167 @@ def _ffe_response(taps: np.ndarray, freq_hz: np.ndarray, baud: float, first: int
     return np.exp(-2j * np.pi * np.outer(freq_hz, k) / baud) @ taps
 
 
+PEAK_WINDOW_UI = 32
+"""UIs at the start of the pulse window where the CTLE grid's pulse peaks are looked for first (the pulse
+starts ``PRE_WINDOW_UI`` in; a peak beyond is still found, by a bound on the rest)."""
+
+
+def _combine(weights: np.ndarray, parts: np.ndarray) -> np.ndarray:
+    """sum_k weights[..., k] parts[k] in a fixed order, so the same setting gives the same bits in any slice."""
+    w = np.asarray(weights)
+    shape = (*w.shape[:-1], 1)  # parts[k]: samples, or settings x samples
+    out = w[..., 0].reshape(shape) * parts[0]
+    for k in range(1, w.shape[-1]):
+        out += w[..., k].reshape(shape) * parts[k]
+    return out
+
+
+def _read_only(*arrays: np.ndarray) -> None:
+    """Mark shared arrays read-only, so no model's caller can change another's."""
+    for array in arrays:
+        array.flags.writeable = False
+
+
+class _ConfigTerms:
+    """What a link model needs of a ``LinkConfig`` alone: the grid, TX and RX filters, the CTLE grid as
+    weights of four responses, and the noise PSDs with their FFE moments (computed once per config)."""
+
+    def __init__(self, cfg: LinkConfig):
+        f = pulse_grid(cfg.baud, cfg.samples_per_ui, cfg.window_ui)
+        nyq = cfg.nyquist_hz
+        self.freq = f
+        self.df = f[1] - f[0]
+        self.tx = bessel_thomson(f, cfg.tx_bt_ratio * cfg.baud) * _ffe_response(np.asarray(cfg.tx_ffe), f, cfg.baud,
+                                                                                 -2)
+        self.host_tx = pcb_trace(f, cfg.host_tx_loss_db, nyq)
+        self.host_rx = pcb_trace(f, cfg.host_rx_loss_db, nyq)
+        self.end = (lambda ff: pcb_trace(ff, cfg.end_loss_db, nyq) ** 2) if cfg.end_loss_db > 0 else None
+        self.rx_filter = butterworth4(f, cfg.rx_bw_ratio * cfg.baud)
+        self.grid = [(g, g2) for g in cfg.ctle_gdc_db for g2 in cfg.ctle_gdc2_db]
+        self.ctle_terms = ctle_terms(f, cfg.baud, cfg.ctle_fz_ratio, cfg.ctle_fp1_ratio, cfg.ctle_fp2_ratio,
+                                     cfg.ctle_flf_ratio)
+        self.ctle_weights = ctle_weights(np.array(cfg.ctle_gdc_db)[:, None], np.array(cfg.ctle_gdc2_db)[None, :]
+                                         ).reshape(len(self.grid), 4)
+        self.n_taps = cfg.ffe_pre + 1 + cfg.ffe_post
+        self.cos = np.cos(2 * np.pi * np.outer(f, np.arange(self.n_taps)) / cfg.baud)
+        self.noise_scale = 1e-9 / cfg.tx_amplitude_v**2
+        self.rx_psd = cfg.eta0_v2_per_ghz * self.noise_scale * np.abs(self.rx_filter) ** 2
+        self.rx_sum = np.sum(self.rx_psd)
+        self.rx_moments = (self.rx_psd @ self.cos) * self.df
+        self.post = self.host_rx * self.rx_filter
+        self.acc = self.acc_terms(cfg, self.post)
+        _read_only(self.freq, self.tx, self.host_tx, self.host_rx, self.rx_filter, self.ctle_terms, self.ctle_weights,
+                   self.cos, self.rx_psd, self.rx_moments, self.post, *self.acc)
+
+    def ctle_grid(self, cfg: LinkConfig) -> np.ndarray:
+        """Every CTLE setting's response (settings x freq, row-major like ``grid``)."""
+        gdc, gdc2 = np.array(cfg.ctle_gdc_db)[:, None, None], np.array(cfg.ctle_gdc2_db)[None, :, None]
+        return ctle(self.freq, cfg.baud, gdc, gdc2, cfg.ctle_fz_ratio, cfg.ctle_fp1_ratio, cfg.ctle_fp2_ratio,
+                    cfg.ctle_flf_ratio).reshape(len(self.grid), self.freq.size)
+
+    def acc_terms(self, cfg: LinkConfig, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sum, FFE moments) of the redriver's noise PSD behind every CTLE setting and ``post``."""
+        acc = cfg.acc_eta_v2_per_ghz * self.noise_scale * np.abs(self.ctle_grid(cfg) * post) ** 2
+        return np.sum(acc, axis=1), (acc @ self.cos) * self.df
+
+
+_TERMS: OrderedDict[str, _ConfigTerms] = OrderedDict()
+_TERMS_LOCK = threading.Lock()
+_TERMS_KEPT = 4  # a run uses one config per rate
+
+
+def config_terms(cfg: LinkConfig) -> _ConfigTerms:
+    """The ``_ConfigTerms`` of ``cfg``, kept for the last few configs (every cable of a rate shares them)."""
+    key = repr(cfg)
+    with _TERMS_LOCK:
+        terms = _TERMS.get(key)
+        if terms is not None:
+            _TERMS.move_to_end(key)
+            return terms
+    terms = _ConfigTerms(cfg)
+    with _TERMS_LOCK:
+        _TERMS[key] = terms
+        while len(_TERMS) > _TERMS_KEPT:
+            _TERMS.popitem(last=False)
+    return terms
+
+
+class LinkFamily:
+    """One channel under one config at any length: everything that does not depend on the length
+    (filters, host channels, crosstalk, the channel's per-metre response) computed once, so a reach
+    search pays per length only for the cable's response and the equaliser search."""
+
+    def __init__(self, channel, cfg: LinkConfig, crosstalk_channels: tuple = (),
+                 host_channels: tuple = (None, None)):
+        """``host_channels`` (TX side, RX side): measured channels replacing the PCB loss model."""
+        self.channel = channel
+        self.cfg = cfg
+        t = config_terms(cfg)
+        self.terms = t
+        f = t.freq
+        host_tx_ch, host_rx_ch = host_channels
+        host_tx = t.host_tx if host_tx_ch is None else host_tx_ch.sdd21(f)
+        self.launch = t.tx * host_tx
+        if host_rx_ch is None:
+            self.post, self.acc = t.post, t.acc
+        else:
+            self.post = host_rx_ch.sdd21(f) * t.rx_filter
+            self.acc = t.acc_terms(cfg, self.post)
+        self.host_delay = sum(h.delay_s() for h in host_channels if h is not None)
+        scaler = getattr(channel, "scaler", None)
+        if scaler is not None:
+            self._cable = scaler(f, t.end)
+        else:  # any other length-scalable channel: sdd21(freq, length) only
+            ends = 1.0 if t.end is None else t.end(f)
+            self._cable = lambda length_m: channel.sdd21(f, length_m) * ends
+        self.xt_pre = [self.launch * x.sdd21(f) for x in crosstalk_channels]
+        self.xt_delay = [x.delay_s() for x in crosstalk_channels]
+        _read_only(self.launch, self.post, *self.acc, *self.xt_pre)  # every model of the family shares them
+        self.evaluated: dict[float | None, tuple] = {}  # length -> (StatResult, Equalized) of ``evaluate``
+
+    def model(self, length_m: float | None = None) -> LinkModel:
+        """The link with the cable at ``length_m``."""
+        return LinkModel(self.channel, self.cfg, length_m, family=self)
+
+    def evaluate(self, length_m: float | None = None):
+        """(statistical result, equalisation) at ``length_m`` with the CTLE/FFE optimised (kept in ``evaluated``)."""
+        if length_m not in self.evaluated:
+            eq = self.model(length_m).equalize()
+            cfg = self.cfg
+            stat = stat_ber(eq.equalized, eq.main, eq.sigma, cfg.target_ber, cfg.der0, eq.dd_amplitude,
+                            eq.crosstalk, cfg.dfe_tap)
+            self.evaluated[length_m] = (stat, eq)
+        return self.evaluated[length_m]
+
+
 class LinkModel:
     """Frequency responses of one link (channel at one length); cheap to re-equalise."""
 
     def __init__(self, channel, cfg: LinkConfig, length_m: float | None = None,
-                 crosstalk_channels: tuple = (), ideal: bool = False, host_channels: tuple = (None, None)):
-        """``host_channels`` (TX side, RX side): measured channels replacing the PCB loss model."""
+                 crosstalk_channels: tuple = (), ideal: bool = False, host_channels: tuple = (None, None),
+                 family: LinkFamily | None = None):
+        """``host_channels`` (TX side, RX side): measured channels replacing the PCB loss model;
+        ``family``: the length-independent parts already computed for this channel and config."""
         self.cfg = cfg
         self.ideal = ideal
-        self._cos = None
-        f = pulse_grid(cfg.baud, cfg.samples_per_ui, cfg.window_ui)
-        self.freq = f
-        nyq = cfg.nyquist_hz
         if ideal:
+            f = pulse_grid(cfg.baud, cfg.samples_per_ui, cfg.window_ui)
+            self.freq = f
             self.pre = np.ones(f.size, dtype=complex)
             self.post = np.ones(f.size, dtype=complex)
             self.delay = 0.0
             self.xt_pre = []
             return
-        tx = bessel_thomson(f, cfg.tx_bt_ratio * cfg.baud) * _ffe_response(
-            np.asarray(cfg.tx_ffe), f, cfg.baud, -2)
-        host_tx_ch, host_rx_ch = host_channels
-        host_tx = pcb_trace(f, cfg.host_tx_loss_db, nyq) if host_tx_ch is None else host_tx_ch.sdd21(f)
-        host_rx = pcb_trace(f, cfg.host_rx_loss_db, nyq) if host_rx_ch is None else host_rx_ch.sdd21(f)
-        end = (lambda ff: pcb_trace(ff, cfg.end_loss_db, nyq) ** 2) if cfg.end_loss_db > 0 else None
-        if isinstance(channel, MeasuredChannel):
-            cable = channel.sdd21(f, length_m, end_db_at=end)
-        else:
-            cable = channel.sdd21(f, length_m) * (end(f) if end else 1.0)
-        self.delay = channel.delay_s(length_m) + sum(h.delay_s() for h in host_channels if h is not None)
-        self.pre = tx * host_tx * cable
-        self.post = host_rx * butterworth4(f, cfg.rx_bw_ratio * cfg.baud)
-        self.rx_filter = butterworth4(f, cfg.rx_bw_ratio * cfg.baud)
-        self.xt_pre = [tx * host_tx * x.sdd21(f) for x in crosstalk_channels]
-        self.xt_delay = [x.delay_s() for x in crosstalk_channels]
+        family = family or LinkFamily(channel, cfg, crosstalk_channels, host_channels)
+        self.family = family
+        t = family.terms
+        self.freq = t.freq
+        self.delay = channel.delay_s(length_m) + family.host_delay
+        self.pre = family.launch * family._cable(length_m)
+        self.post = family.post
+        self.rx_filter = t.rx_filter
+        self.xt_pre = family.xt_pre
+        self.xt_delay = family.xt_delay
 
     def _noise_psd(self, h_ctle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One-sided noise PSDs (host RX, redriver; per Hz, peak amplitude 1) at the FFE input."""
@@ -118,6 +246,39 @@ class LinkModel:
         rx = self.cfg.eta0_v2_per_ghz * scale * np.abs(self.rx_filter) ** 2
         acc = self.cfg.acc_eta_v2_per_ghz * scale * np.abs(h_ctle * self.post) ** 2
         return rx, acc
+
+    def _grid_basis(self) -> np.ndarray:
+        """The pulses of the four CTLE responses (4 x samples): every grid setting's pulse is their weighted sum."""
+        cfg, t = self.cfg, self.family.terms
+        return pulse_from_response((self.pre * self.post) * t.ctle_terms, cfg.baud, cfg.samples_per_ui,
+                                   cfg.window_ui, self.delay)
+
+    def grid_pulses(self) -> np.ndarray:
+        """The pulse behind every CTLE setting of the grid (settings x samples)."""
+        return _combine(self.family.terms.ctle_weights, self._grid_basis())
+
+    def _grid_cursors(self, basis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(cursors, slopes, main index) of every grid setting at its pulse's peak phase, without forming
+        every pulse: the peak is looked for in the first ``PEAK_WINDOW_UI`` and the rest of a pulse only
+        when a bound on it (from the four basis pulses) does not rule the peak out there."""
+        weights = self.family.terms.ctle_weights
+        spu, width = self.cfg.samples_per_ui, basis.shape[1]
+        window = min(width, PEAK_WINDOW_UI * spu)
+        head = weights @ basis[:, :window]  # for the peak's place only (cursors come from the ordered sums)
+        peak = np.argmax(head, axis=1)
+        if window < width:
+            bound = np.abs(weights) @ np.max(np.abs(basis[:, window:]), axis=1)
+            for i in np.flatnonzero(~(head[np.arange(peak.size), peak] > bound)):
+                peak[i] = int(np.argmax(_combine(weights[i], basis)))
+        # by phase (basis x phase x UI), with the sample before phase 0 and after the last phase (wrapping
+        # around the window as the pulse's indices do): a setting's cursors and neighbours are three rows
+        by_phase = basis.reshape(basis.shape[0], width // spu, spu).transpose(0, 2, 1)
+        rows = np.concatenate([np.roll(by_phase[:, -1:], 1, axis=2), by_phase, np.roll(by_phase[:, :1], -1, axis=2)],
+                              axis=1)
+        phase = peak % spu + 1
+        values = _combine(weights, rows[:, phase])
+        slopes = (_combine(weights, rows[:, phase + 1]) - _combine(weights, rows[:, phase - 1])) * (spu / 2.0)
+        return values, slopes, peak // spu
 
     def equalize(self, ctle_setting: tuple[float, float] | None = None, noise_rms: float | None = None,
                  dfe: bool | None = None) -> Equalized:
@@ -130,26 +291,27 @@ class LinkModel:
             raise InputError(f"noise rms {noise_rms!r} must be a finite number >= 0", "noise_rms")
         if self.ideal:
             return self._ideal(noise_rms)
-        grid = ([ctle_setting] if ctle_setting is not None else
-                [(g, g2) for g in cfg.ctle_gdc_db for g2 in cfg.ctle_gdc2_db])
-        if ctle_setting is None:  # the grid is a product: broadcast gdc x gdc2 (row-major, like ``grid``)
-            gdc, gdc2 = np.array(cfg.ctle_gdc_db)[:, None, None], np.array(cfg.ctle_gdc2_db)[None, :, None]
+        if ctle_setting is not None:
+            h = ctle(self.freq, cfg.baud, ctle_setting[0], ctle_setting[1], cfg.ctle_fz_ratio, cfg.ctle_fp1_ratio,
+                     cfg.ctle_fp2_ratio, cfg.ctle_flf_ratio)
+            pulse = pulse_from_response((self.pre * self.post) * h, cfg.baud, cfg.samples_per_ui, cfg.window_ui,
+                                        self.delay)
+            best = self._setting(ctle_setting, h, pulse, noise_rms, dfe)
         else:
-            gdc, gdc2 = np.array([[ctle_setting[0]]]), np.array([[ctle_setting[1]]])
-        h_ctle = ctle(self.freq, cfg.baud, gdc, gdc2, cfg.ctle_fz_ratio, cfg.ctle_fp1_ratio,
-                      cfg.ctle_fp2_ratio, cfg.ctle_flf_ratio).reshape(len(grid), self.freq.size)
-        pulses = pulse_from_response((self.pre * self.post) * h_ctle, cfg.baud, cfg.samples_per_ui,
-                                     cfg.window_ui, self.delay)
-        if cfg.ffe_method == "mmse" and cfg.ffe_tap_limit is None and len(grid) > 1:
-            snr = self._grid_snr(h_ctle, pulses, noise_rms, dfe)
-            order = [int(np.argmax(snr))] if np.isfinite(snr).any() else []
-        else:
-            order = range(len(grid))
-        best = None
-        for i in order:
-            found = self._setting(grid[i], h_ctle[i], pulses[i], noise_rms, dfe)
-            if found is not None and (best is None or found.snr_db > best.snr_db):
-                best = found
+            grid, weights = self.family.terms.grid, self.family.terms.ctle_weights
+            basis = self._grid_basis()
+            if cfg.ffe_method == "mmse" and cfg.ffe_tap_limit is None and len(grid) > 1:
+                snr = self._cursor_snr(*self._grid_cursors(basis), None, noise_rms, dfe)
+                order = [int(np.argmax(snr))] if np.isfinite(snr).any() else []
+            else:
+                order = range(len(grid))
+            best = None
+            for i in order:
+                h = ctle(self.freq, cfg.baud, grid[i][0], grid[i][1], cfg.ctle_fz_ratio, cfg.ctle_fp1_ratio,
+                         cfg.ctle_fp2_ratio, cfg.ctle_flf_ratio)
+                found = self._setting(grid[i], h, _combine(weights[i], basis), noise_rms, dfe)
+                if found is not None and (best is None or found.snr_db > best.snr_db):
+                    best = found
         if best is None:
             raise InputError("no CTLE setting gives a positive main cursor: the channel is closed")
         return best
@@ -184,31 +346,45 @@ class LinkModel:
         return Equalized(setting[0], setting[1], taps, cur, eq, d, float(np.sqrt(sigma2)), parts, dd,
                          float(10 * np.log10(snr)), pulse, xt)
 
-    def _grid_snr(self, h_ctle: np.ndarray, pulses: np.ndarray, noise_rms: float | None, dfe: bool) -> np.ndarray:
-        """Slicer SNR of every CTLE setting at once (MMSE FFE, no tap limit; -inf: main cursor <= 0).
+    def _grid_snr(self, h_ctle: np.ndarray | None, pulses: np.ndarray, noise_rms: float | None,
+                  dfe: bool) -> np.ndarray:
+        """Slicer SNR of every CTLE setting at once (MMSE FFE, no tap limit; -inf: main cursor <= 0);
+        ``h_ctle`` None: the settings are the config's grid (its noise terms are kept with the config).
 
         The same quantities as ``_setting``, vectorised over the grid: the MMSE normal equations
         of a convolution matrix need only the cursors' autocorrelation and the row at the main.
         """
-        cfg = self.cfg
-        spu, pre = cfg.samples_per_ui, cfg.ffe_pre
-        n = pre + 1 + cfg.ffe_post
-        k_all = np.arange(pulses.shape[0])
-        df = self.freq[1] - self.freq[0]
+        spu = self.cfg.samples_per_ui
         peak = np.argmax(pulses, axis=1)
-        phase, main = peak % spu, peak // spu
         width = pulses.shape[1]
-        idx = phase[:, None] + spu * np.arange(width // spu)[None, :]
+        idx = peak[:, None] % spu + spu * np.arange(width // spu)[None, :]
         values = np.take_along_axis(pulses, idx, axis=1)
         slopes = (np.take_along_axis(pulses, (idx + 1) % width, axis=1)
                   - np.take_along_axis(pulses, (idx - 1) % width, axis=1)) * (spu / 2.0)
+        return self._cursor_snr(values, slopes, peak // spu, h_ctle, noise_rms, dfe)
+
+    def _cursor_snr(self, values: np.ndarray, slopes: np.ndarray, main: np.ndarray, h_ctle: np.ndarray | None,
+                    noise_rms: float | None, dfe: bool) -> np.ndarray:
+        """``_grid_snr`` from each setting's cursors and slopes at its peak phase (main: the peak's UI)."""
+        cfg = self.cfg
+        pre = cfg.ffe_pre
+        n = pre + 1 + cfg.ffe_post
+        k_all = np.arange(values.shape[0])
+        df = self.freq[1] - self.freq[0]
         m = values.shape[1]
         valid = values[k_all, main] > 0
-        rx_psd, acc_psd = self._noise_psd(h_ctle)
+        if h_ctle is None:  # the model's own CTLE grid: its noise terms are the config's
+            (rx_sum, rx_moments), (acc_sum, acc_moments) = (self.family.terms.rx_sum,
+                                                            self.family.terms.rx_moments), self.family.acc
+        else:
+            rx_psd, acc_psd = self._noise_psd(h_ctle)
+            cos = self._cosines(n)
+            rx_sum, rx_moments = np.sum(rx_psd), (rx_psd @ cos) * df
+            acc_sum, acc_moments = np.sum(acc_psd, axis=1), (acc_psd @ cos) * df
         if noise_rms is not None:
             n_in = np.full(k_all.size, noise_rms**2)
         else:
-            n_in = (np.sum(rx_psd) + np.sum(acc_psd, axis=1)) * df + \
+            n_in = (rx_sum + acc_sum) * df + \
                 10 ** (-cfg.snr_tx_db / 10) * np.sum(values**2, axis=1) + cfg.sigma_rj_ui**2 * np.sum(slopes**2, axis=1)
         # normal equations of ffe.ffe_taps' MMSE least squares (unknowns: the other taps and the gain)
         auto = np.stack([np.sum(values[:, : m - lag] * values[:, lag:], axis=1) for lag in range(n)], axis=1)
@@ -235,11 +411,10 @@ class LinkModel:
         if noise_rms is not None:
             sigma2 = np.full(k_all.size, noise_rms**2)
         else:
-            cos = self._cosines(n)
             tap_auto = np.stack([np.sum(taps[:, : n - lag] * taps[:, lag:], axis=1) for lag in range(n)], axis=1)
             weights = np.concatenate([tap_auto[:, :1], 2 * tap_auto[:, 1:]], axis=1)
-            rx = weights @ ((rx_psd @ cos) * df)
-            acc = np.sum(weights * ((acc_psd @ cos) * df), axis=1)
+            rx = weights @ rx_moments
+            acc = np.sum(weights * acc_moments, axis=1)
             sigma2 = (10 ** (-cfg.snr_tx_db / 10) * np.sum(eq**2, axis=1) + np.maximum(rx, 0.0)
                       + np.maximum(acc, 0.0) + cfg.sigma_rj_ui**2 * np.sum(slopes_eq**2, axis=1))
         main_eq = eq[k_all, d]
@@ -251,10 +426,9 @@ class LinkModel:
         return np.where(valid, snr, -np.inf)
 
     def _cosines(self, n: int) -> np.ndarray:
-        """cos(2 pi f m / fb) for m < n on the model grid (cached: the FFE noise moments)."""
-        if self._cos is None or self._cos.shape[1] != n:
-            self._cos = np.cos(2 * np.pi * np.outer(self.freq, np.arange(n)) / self.cfg.baud)
-        return self._cos
+        """cos(2 pi f m / fb) for m < n on the model grid (kept with the config: the FFE noise moments)."""
+        cos = self.family.terms.cos
+        return cos if cos.shape[1] == n else np.cos(2 * np.pi * np.outer(self.freq, np.arange(n)) / self.cfg.baud)
 
     def _through_ffe(self, psd: np.ndarray, taps: np.ndarray, df: float) -> float:
         """Variance of noise of one-sided ``psd`` after the FFE: int psd |C(f)|^2 df.

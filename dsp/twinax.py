@@ -5,7 +5,7 @@ admittance jw C eps(f)/eps_r; the common mode has jwL_c + Z_cond/2 and its own c
 Z_cond is the exact round-wire internal impedance (Bessel), raised above DC by the
 proximity factor of two wires and by the surface-roughness factor. The insulation is a
 causal Djordjevic-Sarkar dielectric. Both modes are lines in their natural references
-(100 / 25 ohm), assembled in mixed mode and turned single-ended by scikit-rf; P/N skew is
+(100 / 25 ohm), assembled in mixed mode and turned single-ended (``accbench.dsp.mixedmode``); P/N skew is
 a matched delay on the N conductor at end B, which creates the mode conversion.
 Ports come out in scikit-rf's se2gmm order: 1 = P end A, 2 = N end A, 3 = P end B,
 4 = N end B (thru paths 1-3 and 2-4).
@@ -29,6 +29,7 @@ from accbench.dsp.conductor import (
     round_wire_internal_impedance,
 )
 from accbench.dsp.dielectric import complex_permittivity, dielectric_constants
+from accbench.dsp.mixedmode import gmm2se_network
 from accbench.dsp.tline import line_s2p
 from scipy.constants import c as C0
 
@@ -246,9 +247,7 @@ def twinax_network(spec: TwinaxSpec, freq_hz: np.ndarray | None = None) -> rf.Ne
     mm[:, 0, 1] = mm[:, 1, 0] = sd21
     mm[:, 2, 2] = mm[:, 3, 3] = sc11
     mm[:, 2, 3] = mm[:, 3, 2] = sc21
-    network = rf.Network(frequency=rf.Frequency.from_f(f, unit="Hz"), s=mm,
-                         z0=np.array([100.0, 100.0, 25.0, 25.0]), name="twinax")
-    network.gmm2se(p=2, z0_se=50.0)
+    network = gmm2se_network(mm, f, 50.0, name="twinax")  # the modes' natural references are 2 x 50 and 50 / 2
     skew = spec.skew_s_per_m * spec.length_m
     if skew:
         delay = np.exp(-2j * np.pi * f * skew)

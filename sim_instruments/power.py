@@ -14,6 +14,8 @@ otherwise regulates at the limit with the voltage sagging (CC mode).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from accbench.sim.base import SimInstrument
 from accbench.sim.scpi import ScpiError, boolean, channel_list, number, split_params
@@ -205,6 +207,7 @@ class SimKeysightN6705(SimInstrument):
         return ",".join(out)
 
     def _array(self, params: list[str], volts: bool):
+        start = time.monotonic()
         self._settle()
         channels = self._channels(split_params(",".join(params)))
         if len(channels) != 1:
@@ -213,6 +216,7 @@ class SimKeysightN6705(SimInstrument):
         value = self._operating_point(ch)[0 if volts else 1]
         n = self.points[ch]
         noise = self._noise(n, VOLTAGE_NOISE_V if volts else CURRENT_NOISE_A) if value else np.zeros(n)
+        self.bench.instrument_time(n * self.interval[ch], start)  # the capture's own time
         return self.engine.data(value + noise)
 
     def _condition(self, params: list[str], _s) -> str:

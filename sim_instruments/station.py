@@ -9,7 +9,9 @@ by the simulator's code (``parse_sim_table``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from accbench.dsp.twinax import TwinaxSpec, spec_from_lot
 from accbench.sim.faults import FaultPlan, parse_faults
@@ -33,21 +35,33 @@ class SimUnit:
 
 @dataclass(frozen=True)
 class SimConfig:
-    """The plan's ``[sim]`` table: faults to inject and units that depart from the models."""
+    """The plan's ``[sim]`` table: faults to inject, units that depart from the models, and whether the
+    instruments take their own time (sweeps, BER gates and supply captures waited for in real time)."""
 
     faults: str = ""
     units: dict[str, SimUnit] = field(default_factory=dict)
+    instrument_time: bool = False
 
     def to_dict(self) -> dict:
-        return {"faults": self.faults, "units": {k: vars(v) for k, v in self.units.items()}}
+        return {"faults": self.faults, "units": {k: vars(v) for k, v in self.units.items()},
+                "instrument_time": self.instrument_time}
+
+
+SIM_KEYS = ("faults", "units", "instrument_time")
 
 
 def parse_sim_table(table, serials: set[str] | None = None) -> SimConfig:
-    """Validate a plan's ``[sim]`` table (``faults``, ``[sim.units.<serial>]``); every problem in one error."""
+    """Validate a plan's ``[sim]`` table (``faults``, ``[sim.units.<serial>]``, ``instrument_time``); every
+    problem in one error."""
     problems: list[str] = []
     if not isinstance(table, dict):
         raise InputError("[sim] must be a table")
-    problems += [f"[sim]: unknown key {key!r} (use faults, units)" for key in sorted(set(table) - {"faults", "units"})]
+    problems += [f"[sim]: unknown key {key!r} (use {', '.join(SIM_KEYS)})"
+                 for key in sorted(set(table) - set(SIM_KEYS))]
+    instrument_time = table.get("instrument_time", False)
+    if not isinstance(instrument_time, bool):
+        problems.append(f"[sim] instrument_time = {instrument_time!r}: give true or false")
+        instrument_time = False
     faults = table.get("faults", "")
     if not isinstance(faults, str):
         problems.append(f"[sim] faults must be text like \"bert.drop@3\", not {faults!r}")
@@ -84,7 +98,14 @@ def parse_sim_table(table, serials: set[str] | None = None) -> SimConfig:
         units[serial] = SimUnit(**values)
     if problems:
         raise InputError("; ".join(problems))
-    return SimConfig(faults, units)
+    return SimConfig(faults, units, instrument_time)
+
+
+def _rebuilt(bench: dict, station: dict) -> SimulatedStation:
+    """A station from a ``SimulatedStation.replica`` recipe (in the process that measures with it)."""
+    built = SimulatedStation(SimBench(**bench), timeout_s=station["timeout_s"])
+    built.sweep, built.supply_v, built.two_x_thru = station["sweep"], station["supply_v"], station["two_x_thru"]
+    return built
 
 
 def _wire_spec(lot: dict, cable: dict) -> TwinaxSpec:
@@ -105,8 +126,9 @@ class SimulatedStation(StationBase):
         self.backend = backend_for(self.name)
 
     @classmethod
-    def for_plan(cls, plan) -> SimulatedStation:
-        """The station of a qualification plan (``accbench.bench.plan.Plan`` or its ``to_dict()``)."""
+    def for_plan(cls, plan, time_scale: float | None = None) -> SimulatedStation:
+        """The station of a qualification plan (``accbench.bench.plan.Plan`` or its ``to_dict()``);
+        ``time_scale`` (real seconds per instrument second) overrides the plan's ``instrument_time``."""
         data = plan if isinstance(plan, dict) else plan.to_dict()
         cables = data["cables"]
         config = parse_sim_table(data.get("sim") or {}, {c["serial"] for c in cables})
@@ -117,7 +139,31 @@ class SimulatedStation(StationBase):
             duts.append(SimDut(c["serial"], _wire_spec(lots[c["lot"]], c), wire_lot=c["lot"], lanes=c["lanes"],
                                extra_power_w=unit.extra_power_w, noise_factor=unit.noise_factor))
         seed = int(data.get("seed", 1))
-        return cls(SimBench(duts, seed, FaultPlan(config.faults, seed)))
+        scale = (1.0 if config.instrument_time else 0.0) if time_scale is None else float(time_scale)
+        return cls(SimBench(duts, seed, FaultPlan(config.faults, seed), time_scale=scale))
+
+    def replica(self) -> Callable[[], SimulatedStation] | None:
+        """A recipe (picklable, no arguments) for a fresh station that measures every cable as this one does,
+        for a worker process of a parallel run; None where a copy would not:
+
+        * injected faults: a fault's effect can outlast its cable (an instrument it closed is re-opened
+          at the next cable, counted against the previous cable's messages), so the schedule depends on
+          the order of the cables one set of instruments saw;
+        * modelled instrument time: a bench has one set of instruments, so a parallel run pipelines its
+          computation behind them instead of multiplying them.
+        Otherwise a cable's measurement depends only on the cable (its random streams are keyed by cable
+        and lane) and on the station's settings, which the recipe carries; state changed by hand on this
+        station's instruments is not carried.
+        """
+        sim = self.sim
+        if sim.faults.faults or sim.time_scale > 0:
+            return None
+        bench = {"duts": list(sim.duts.values()), "seed": sim.seed, "vna_model": sim.models["vna"],
+                 "bert_model": sim.models["bert"], "noise_floor_db": sim.noise_floor_db, "fixture": sim.fixture,
+                 "layout": dict(sim.layout), "left_over": dict(sim.left_over)}
+        station = {"timeout_s": self.timeout_s, "sweep": dict(self.sweep), "supply_v": self.supply_v,
+                   "two_x_thru": self.two_x_thru}
+        return partial(_rebuilt, bench, station)
 
     def resources(self) -> dict[str, ResourceSpec]:
         return {role: ResourceSpec(resource, self.backend, role, self.timeout_s,

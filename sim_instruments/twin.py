@@ -16,6 +16,7 @@ bounded in bytes and entries, so no sequence of sweeps makes the twin's memory g
 from __future__ import annotations
 
 import threading
+import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -197,7 +198,8 @@ class SimBench:
         places their modules (``{"m8040": {"M1": "M8045A", "M2": "M8046A"}, "mp1900": {7: "MU196020A",
         5: "MU196040B"}, "n6705": ("N6781A", "N6762A", "Not Present", "Not Present")}``);
         ``left_over``: state a previous user left (``{"vna.trigger": "MAN"}``); ``time_scale``: real
-        seconds per simulated second of a BER gate (0: gates end at once)."""
+        seconds per modelled second of instrument time (a VNA sweep, a BER gate, a supply capture;
+        0: they take only the time their computation does, 1: the instruments' own time)."""
         from accbench.sim.faults import FaultPlan
         from accbench.sim.personalities import model_for
 
@@ -215,6 +217,7 @@ class SimBench:
         self.layout = dict(layout or {})
         self.left_over = dict(left_over or {})
         self.time_scale = float(time_scale)
+        self.modelled_s = 0.0  # instrument time modelled so far (sweeps, gates, captures), in the instruments' seconds
         self.noise_floor_db = noise_floor_db
         self.fixture = fixture
         self.lock = threading.RLock()  # bench-wide state only, held briefly (see the module docstring)
@@ -290,6 +293,16 @@ class SimBench:
         mismatch between generator and analyzer, or an injected sync loss on the connected cable."""
         return self.link(baud)[0] > SYNC_LOSS_BER or not patterns_match or self.has_fault("sync_loss")
 
+    def instrument_time(self, seconds: float, since: float) -> None:
+        """``seconds`` of modelled instrument time that began at ``since`` (``time.monotonic``): counted, and
+        waited for in real time (scaled by ``time_scale``) beyond what the computation took already."""
+        with self.lock:
+            self.modelled_s += seconds
+        if self.time_scale > 0:
+            left = since + seconds * self.time_scale - time.monotonic()
+            if left > 0:
+                time.sleep(left)
+
     def bert_gate(self, baud: float, gate_s: float, lost: bool) -> dict:
         """Counts of one gate: symbol errors binomial in the model's SER (Gray: one bit per symbol error).
 
@@ -297,6 +310,7 @@ class SimBench:
         """
         with self.lock:  # the cable and its draw together (another client may switch cables)
             dut, rng = self.dut, self.random("bert")
+            self.modelled_s += gate_s  # the gate runs in (scaled) real time on the instrument (``Gate``)
         ber, _ = _link(dut.spec, dut.power, float(baud or self.baud), dut.noise_factor)
         symbols = round(baud * gate_s)
         if lost:

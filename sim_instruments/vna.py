@@ -17,10 +17,14 @@ the drivers: what the real instrument rejects is rejected here with its SCPI err
   point counts come from ``accbench.capabilities``.
 
 Trace noise has a floor of about -80 dB at 1 kHz IF bandwidth and scales with sqrt(IFBW / sweeps
-averaged); the sweep time grows with points and falls with IF bandwidth.
+averaged); the sweep time grows with points and falls with IF bandwidth (per point one IF sample
+period plus 8 us settling, and 5 ms retrace: the twin's model, not a vendor's figure), one sweep per
+source port of the 4-port matrix; a bench that models time (``SimBench.time_scale``) takes it in real time.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 from accbench.sim.base import SimInstrument, Stall
@@ -33,6 +37,7 @@ MAX_TRACES = 256  # a bound of the twin (the real limits are per model and firmw
 F_MIN_HZ, F_MAX_HZ = 10e6, 67e9  # the twin's own band when the model's range is not in the table
 IFBW_STEPS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
 TRIGGERS = {"IMMediate": "IMM", "EXTernal": "EXT", "MANual": "MAN"}
+SOURCE_PORTS = 4  # a full 4-port S-matrix: one sweep with each port as the source
 
 
 def round_up_ifbw(hz: float) -> float:
@@ -96,13 +101,16 @@ class SimVna(SimInstrument):
         return s + noise[0] + 1j * noise[1]
 
     def run_sweeps(self, count: int) -> None:
-        """``count`` sweeps (a group, or one) into the traces; averaged when averaging is on."""
+        """``count`` sweeps (a group, or one) into the traces; averaged when averaging is on. Each takes one
+        sweep per source port (four for the 4-port S-matrix), in real time when the bench models time."""
         if self.start_hz >= self.stop_hz:
             raise ScpiError(-221, "start >= stop")
+        start = time.monotonic()
         grid = self.grid()
         if self.average is not None and self.average.shape[0] != grid.size:
             self.average, self.averaged = None, 0
-        for _ in range(min(count, 1024) if self.averaging else 1):
+        sweeps = min(count, 1024) if self.averaging else 1
+        for _ in range(sweeps):
             s = self._one_sweep()
             if self.averaging:
                 self.averaged = min(self.averaged + 1, self.average_count)
@@ -112,6 +120,7 @@ class SimVna(SimInstrument):
             for name, param in self.traces.items():
                 self.trace_data[name] = s[:, int(param[1]) - 1, int(param[2]) - 1]
             self.sweeps += 1
+        self.bench.instrument_time(sweeps * SOURCE_PORTS * self.sweep_time_s(), start)
 
     def triggered(self, count: int) -> None:
         """A sweep request: runs now on the immediate trigger, waits forever on external, nothing on manual."""

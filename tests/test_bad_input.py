@@ -119,6 +119,15 @@ def args(*argv: str) -> Build:
     return build
 
 
+def sweep_spec(body: str) -> Build:
+    """``sweep`` of a grid spec with ``body`` after its [sweep] table (a secret in a comment)."""
+    def build(tmp: Path) -> list[str]:
+        path = tmp / "spec.toml"
+        path.write_text(f'# {SECRET}\n[sweep]\nkind = "grid"\n{body}')
+        return ["sweep", str(path), "-o", str(tmp / "out.parquet")]
+    return build
+
+
 def mask_csv(rows: str) -> Build:
     def build(tmp: Path) -> list[str]:
         path = tmp / "mask.csv"
@@ -265,6 +274,11 @@ CASES: dict[str, tuple[Build, int, str]] = {
     "sim-fault": (args("sim-server", "--faults", "bert.zzz"), 2, "unknown fault"),
     "sim-port": (args("sim-server", "--base-port", "70000"), 2, "--base-port"),
     # --- damaged records ---
+    "db-ingest-not-hdf5": (args("db", "ingest", "{secret}", "--db", "{tmp}/results.db"), 2, "not an HDF5"),
+    "db-unreachable": (args("db", "query", "--db", "postgresql://u@127.0.0.1:9/x"), 2, "check the host"),
+    "trend-no-db": (args("trend", "--db", "{tmp}/results.db", "--metric", "il"), 2, "no results database"),
+    "sweep-spec-range": (sweep_spec("[parameters]\nlength_m = -3\n"), 2, "length_m"),
+    "qualify-workers": (args("qualify", "{secret}", "-o", "{tmp}/run.h5", "--workers", "-1"), 2, "--workers"),
     "record-missing": (args("show", "{tmp}/absent.h5"), 2, "no such file"),
     "record-not-hdf5": (args("show", "{secret}"), 2, "not an HDF5"),
     "record-truncated": (record(lambda d: d[: len(d) // 3]), 2, "truncated"),

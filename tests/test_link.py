@@ -179,9 +179,61 @@ def test_end_losses_stay_fixed_when_scaling():
 
 def test_reach_estimate_is_the_bracket_midpoint_and_falls_back_to_the_passing_end():
     """Older records have no failing end: the estimate is then the gate's passing end, never a guess."""
-    from accbench.dsp.reach import estimate_reach_m
+    from accbench.dsp.reachestimate import estimate_reach_m
 
     assert estimate_reach_m(3.0, 3.05) == pytest.approx(3.025)
     assert estimate_reach_m(3.0, None) == 3.0
     assert estimate_reach_m(3.0, float("nan")) == 3.0
     assert estimate_reach_m(20.0, 20.0) == 20.0  # the search limit itself passed
+
+
+def _scalar_best_ctle(channel, cfg: LinkConfig, length_m: float) -> tuple[float, float]:
+    """The CTLE of best slicer SNR, one setting at a time (its own pulse, FFE and noise: ``_setting``)."""
+    model = LinkModel(channel, cfg, length_m)
+    best = None
+    for g in cfg.ctle_gdc_db:
+        for g2 in cfg.ctle_gdc2_db:
+            h = ctle(model.freq, cfg.baud, g, g2, cfg.ctle_fz_ratio, cfg.ctle_fp1_ratio, cfg.ctle_fp2_ratio,
+                     cfg.ctle_flf_ratio)
+            pulse = pulse_from_response(model.pre * model.post * h, cfg.baud, cfg.samples_per_ui, cfg.window_ui,
+                                        model.delay)
+            found = model._setting((g, g2), h, pulse, None, cfg.dfe_tap)
+            if found is not None and (best is None or found.snr_db > best.snr_db):
+                best = found
+    return best.gdc_db, best.gdc2_db
+
+
+REACH_CASES = [  # (channel, baud, cable length already evaluated by the caller)
+    (TwinaxChannel(TwinaxSpec(awg=26, carbon_mg_m2=120)), 106.25e9, 4.0),
+    (TwinaxChannel(TwinaxSpec(awg=28, carbon_mg_m2=30)), 53.125e9, 2.5),
+    (TwinaxChannel(TwinaxSpec(awg=30, carbon_mg_m2=200)), 106.25e9, 2.6),  # fails the required 3 m: searched down
+]
+
+
+@pytest.mark.parametrize(("channel", "baud", "cable_m"), REACH_CASES)
+def test_reach_bracket_ends_pass_and_fail_under_a_fresh_full_ctle_search(channel, baud, cable_m):
+    """The search (interpolated steps, a caller's evaluation reused) ends on a bracket within its resolution
+    whose ends pass and fail when simulated afresh, each with the CTLE a one-setting-at-a-time search picks."""
+    from accbench.dsp.link import LinkFamily
+
+    cfg = LinkConfig(baud=baud)
+    family = LinkFamily(channel, cfg)
+    family.evaluate(cable_m)
+    found = find_reach(channel, cfg, 3.0, 5.0, resolution_m=0.05, family=family)
+    assert 0 < found.reach_upper_m - found.reach_m <= 0.05 + 1e-9
+    for length, passes in ((found.reach_m, True), (found.reach_upper_m, False)):
+        fresh = simulate_link(channel, cfg, length, with_eye_width=False)
+        assert (fresh.ber <= cfg.target_ber) is passes
+        assert (fresh.ctle["gdc_db"], fresh.ctle["gdc2_db"]) == _scalar_best_ctle(channel, cfg, length)
+    assert found.passed is (found.reach_m >= 3.0)
+    alone = find_reach(channel, cfg, 3.0, 5.0, resolution_m=0.05)  # without the caller's point: the same crossing
+    assert max(found.reach_m, alone.reach_m) < min(found.reach_upper_m, alone.reach_upper_m)
+
+
+def test_eye_margin_is_zero_where_the_eye_closes_and_signed_like_the_eye():
+    from accbench.dsp.reach import eye_margin_db
+
+    assert eye_margin_db(0.0, 0.9) == 0.0
+    assert eye_margin_db(0.1, 0.9) == pytest.approx(-20 * np.log10(1 - 0.1 / 0.6))
+    assert eye_margin_db(-0.05, 0.9) < 0 < eye_margin_db(0.05, 0.9)
+    assert np.isnan(eye_margin_db(float("nan"), 0.9)) and np.isnan(eye_margin_db(0.1, 0.0))

@@ -27,7 +27,9 @@ RUN_FLAGS = {"resume": "--resume", "force": "--force", "db": "--db"}
 @click.option("--station-id", default=None,
               help="Station id in the database (default: the bench file's name, else the station kind@host).")
 @click.option("--operator", default=None, help="Operator in the database (default: the login name).")
-def qualify(plan_file, output, bench_file, resume, force, as_json, db_url, station_id, operator) -> None:
+@click.option("--workers", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Processes computing cables (0: one per core; 1: serial); the record is the serial run's.")
+def qualify(plan_file, output, bench_file, resume, force, as_json, db_url, station_id, operator, workers) -> None:
     """Qualify the plan's cables: sweep, link model, BER per lane, power, gates, HDF5 record, lot summary."""
     from accbench.api import qualify as run_qualification
     from accbench.bench.benchfile import load_bench
@@ -42,7 +44,7 @@ def qualify(plan_file, output, bench_file, resume, force, as_json, db_url, stati
         try:
             run = run_qualification(plan, output, bench=config, resume=resume, force=force,
                                     progress=progress.update, confirm=progress.confirm, db=db_url,
-                                    station_id=station_id, operator=operator, db_report=_warn)
+                                    station_id=station_id, operator=operator, db_report=_warn, workers=workers)
         except KeyboardInterrupt:
             raise RunInterrupted(f"interrupted; finished cables are in {output} (status interrupted); "
                                  f"continue with: accbench qualify {plan_file} -o {output} --resume") from None

@@ -175,14 +175,13 @@ def com_case(setup: ev.Setup, sgrid: search.Grid, mode: str = "smart") -> ComCas
 
     exact = None
     if p.method == "178A":
-        # the fast score hill-climbs the sampling offset from one start: that of the first candidate, scored in
-        # full; a function of the point alone, so the search scores candidates on its threads
-        first = (0, 0, *sgrid.zero_taps())
-        start = ev.fom_178a(setup, sgrid.g_dc[0], sgrid.g_dc2[0], taps_of(first), want_taps=False).offset
+        hint = [None]  # the fast score hill-climbs the sampling offset from the previous candidate's best
 
         def score(point):
-            return ev.fom_178a(setup, sgrid.g_dc[point[0]], sgrid.g_dc2[point[1]], taps_of(point), start=start,
-                               want_taps=False).fom_db
+            f = ev.fom_178a(setup, sgrid.g_dc[point[0]], sgrid.g_dc2[point[1]], taps_of(point), start=hint[0],
+                            want_taps=False)
+            hint[0] = f.offset
+            return f.fom_db
 
         def exact(point):
             return ev.fom_178a(setup, sgrid.g_dc[point[0]], sgrid.g_dc2[point[1]], taps_of(point),
@@ -192,7 +191,7 @@ def com_case(setup: ev.Setup, sgrid: search.Grid, mode: str = "smart") -> ComCas
             return fom93a.fom_93a(setup, sgrid.g_dc[point[0]], sgrid.g_dc2[point[1]], taps_of(point)).fom_db
     t0 = time.perf_counter()
     if mode == "smart":
-        found = search.smart(sgrid, score, exact=exact, pure=True)
+        found = search.smart(sgrid, score, exact=exact, pure=exact is None)  # 178A's fast score is sequential
     else:
         found = search.exhaustive(sgrid, exact or score, pure=True)
     t1 = time.perf_counter()
