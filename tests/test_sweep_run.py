@@ -119,8 +119,9 @@ def test_ctrl_c_merges_what_is_done_and_exits_130(tmp_path):
     spec = write(tmp_path / "slow.toml", SLOW)
     out = tmp_path / "stopped.parquet"
     parts = tmp_path / "stopped.parquet.parts"
-    code = ("import sys; from accbench.cli import cli, main; from accbench.cli.sweep import sweep; "
-            "cli.add_command(sweep); sys.exit(main(['sweep', sys.argv[1], '-o', sys.argv[2], '--workers', '0', "
+    # SIGINT armed explicitly: a child of a background job (nohup, CI runners) inherits SIGINT ignored
+    code = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from accbench.cli import main; sys.exit(main(['sweep', sys.argv[1], '-o', sys.argv[2], '--workers', '0', "
             "'--batch', '1', '--quiet']))")
     proc = subprocess.Popen([sys.executable, "-c", code, str(spec), str(out)], stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
