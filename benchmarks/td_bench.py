@@ -29,7 +29,7 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.timing import Timed, paired_wall_cpu_s  # noqa: E402
+from benchmarks.timing import Timed, paired_wall_cpu_s, wall_times_s  # noqa: E402
 
 THREADS = 2
 LEVELS32 = np.array([-1.0, -1.0 / 3.0, 1.0 / 3.0, 1.0], dtype=np.float32)
@@ -158,17 +158,7 @@ def blas_waveform(symbols: np.ndarray, pulse: np.ndarray, samples_per_ui: int, t
 
 def _best(candidates: dict[str, Callable[[], object]], repeat: int = 2) -> str:
     """The name of the fastest candidate (best of ``repeat`` wall times after a warm-up)."""
-    import time
-
-    best: dict[str, float] = {}
-    for name, func in candidates.items():
-        func()
-        times = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            func()
-            times.append(time.perf_counter() - start)
-        best[name] = min(times)
+    best = {name: min(wall_times_s(func, repeat)) for name, func in candidates.items()}
     return min(best, key=best.get)
 
 

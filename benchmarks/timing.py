@@ -8,15 +8,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
-def median_time_s(func: Callable[[], object], repeat: int) -> float:
-    """Median wall time of ``func`` over ``repeat`` runs, after one warm-up run."""
+def wall_times_s(func: Callable[[], object], repeat: int) -> list[float]:
+    """Wall times of ``func`` over ``repeat`` runs, after one warm-up run."""
     func()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         func()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
+
+
+def median_time_s(func: Callable[[], object], repeat: int) -> float:
+    """Median wall time of ``func`` over ``repeat`` runs, after one warm-up run."""
+    return statistics.median(wall_times_s(func, repeat))
 
 
 def paired_times_s(candidate: Callable[[], object], baseline: Callable[[], object],
