@@ -149,10 +149,11 @@ def _threads() -> int:
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 
 
-def _pool(threads: int) -> ThreadPoolExecutor:
-    if threads not in _POOLS:
-        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="com-search")
-    return _POOLS[threads]
+def _pool(count: int) -> ThreadPoolExecutor:
+    """One pool per thread count, kept for the process (a search is short; starting threads is not free)."""
+    if count not in _POOLS:
+        _POOLS[count] = ThreadPoolExecutor(count, thread_name_prefix="com-search")
+    return _POOLS[count]
 
 
 def _pattern(search: Search, start: tuple[int, ...], diagonals: bool = True) -> tuple[int, ...]:
