@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,12 +95,28 @@ def _sqlite_transactions(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_WAIT_S * 1000)}")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _wal(cursor)
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _wal(cursor) -> None:
+    """Switch to WAL, waiting while another connection holds the lock: SQLite answers a journal-mode change
+    "database is locked" at once, without its busy handler, while another process creates the schema."""
+    import sqlite3
+
+    deadline = time.monotonic() + SQLITE_WAIT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def reason(exc: BaseException) -> str:
