@@ -310,9 +310,9 @@ def test_search_threads_change_no_result(dj_setup, monkeypatch):
     p = _reduced(dj_setup.p, [-20, -14, -8], [-6, -2], {-1: [-0.2, -0.1, 0], 1: [-0.1, 0]})
     setup = dataclasses.replace(dj_setup, p=p)
     sgrid = search.Grid.of(p)
-    monkeypatch.setattr(search, "_threads", lambda: 2)
+    monkeypatch.setattr(search, "threads", lambda: 2)
     threaded = com_case(setup, sgrid, "smart")
-    monkeypatch.setattr(search, "_threads", lambda: 1)
+    monkeypatch.setattr(search, "threads", lambda: 1)
     serial = com_case(dataclasses.replace(setup, quant_memo={}), sgrid, "smart")
     assert threaded.eq == serial.eq and threaded.fom_db == serial.fom_db and threaded.com_db == serial.com_db
     assert threaded.evaluations == serial.evaluations

@@ -108,7 +108,7 @@ class Search:
         The scores are stored in the order given, so the search proceeds exactly as if scored one by one.
         """
         todo = list(dict.fromkeys(q for q in points if q not in self.cache and self.grid.valid(q)))
-        count = _threads()
+        count = threads()
         if not self.pure or len(todo) < 2 or count < 2:
             return
         for point, value in zip(todo, _pool(count).map(self.fom, todo), strict=True):
@@ -139,11 +139,6 @@ def _sweep(search: Search, point: tuple[int, ...], dim: int) -> tuple[int, ...]:
     options = [(*point[:dim], i, *point[dim + 1:]) for i in range(search.grid.dims[dim])]
     search.prefetch(options)
     return max(options, key=search.score)
-
-
-def _threads() -> int:
-    """Threads for pure scores (``accbench.dsp.com.threads``; a test may pin it)."""
-    return threads()
 
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
