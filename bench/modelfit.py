@@ -8,24 +8,29 @@ and dual-Dirac jitter (the EQ is held at the model's choice). Their 95 % interva
 intervals (the other scale re-fitted at each value; deviance scaled by the over-dispersion of the
 counts, chi-square with one degree of freedom), so they stay valid when a scale sits at its bound
 (0.1x or 10x), where a curvature interval does not exist; an end at a bound means the run cannot
-exclude that scale. The correlation of the two comes from the likelihood's Hessian, computed by
-statsmodels' numerical differentiation (``approx_hess3``, steps scaled to the parameters). A measurement is an
+exclude that scale. The likelihood and its exact gradient are one compiled pass over all measurements
+(``accbench.dsp.statistical.ber_batch``); the correlation of the two scales comes from the likelihood's
+Hessian, statsmodels' central differences of that gradient (steps scaled to the parameters). A measurement is an
 outlier when its BER departs from the fitted model by more than its band: the count's Poisson
 spread (3 sigma), the fitted parameters' 95 % intervals and the model's own accuracy (0.5 decade),
 or when the fitted model expects clearly more errors than the zero counted. The fit is repeated
 without the outliers until the flags settle. When that flags nothing, each cable is also held
 against the fit of all the others (a deleted residual): one faulty unit that is the only one to
-count errors would otherwise set the fit itself and inflate the bands that should catch it.
+count errors would otherwise set the fit itself and inflate the bands that should catch it. Those
+refits, and the two profiles, run on the process's cores at once (the kernel releases the GIL).
 Watts are compared with the power model the same way: a scale fitted as the median ratio,
 outliers beyond three robust deviations (at least 2 %).
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
-from accbench.dsp.statistical import ber_given_noise, interference_pdf
+from accbench.dsp.statistical import ber_batch, interference_pdf
 from scipy import optimize, stats
-from statsmodels.tools.numdiff import approx_hess3
+from statsmodels.tools.numdiff import approx_fprime
 
 MODEL_DECADES = 0.5  # the link model's own accuracy in BER (documented, not fitted)
 MIN_POWER_SPREAD = 0.02
@@ -42,20 +47,53 @@ class _Observation:
         self.noise2 = parts.get("rx", 0.0) ** 2 + parts.get("acc", 0.0) ** 2
         self.rj2 = parts.get("rj", 0.0) ** 2
         self.dd = model["dd_amplitude"]
-        self.v, self.pdf, self.main = interference_pdf(cursors, model["main"], dfe=model.get("dfe", False))
+        v, pdf, self.main = interference_pdf(cursors, model["main"], dfe=model.get("dfe", False))
+        held = pdf != 0.0  # most of the grid is empty and adds nothing to a BER
+        self.v, self.pdf = v[held], pdf[held]
 
-    def ber(self, noise: float, jitter: float) -> float:
+
+class _Batch:
+    """Observations side by side, so the likelihood and its gradient are one compiled pass over all of them."""
+
+    def __init__(self, obs: list[_Observation]):
+        self.obs = obs
+        self.v = np.concatenate([o.v for o in obs]) if obs else np.zeros(0)
+        self.pdf = np.concatenate([o.pdf for o in obs]) if obs else np.zeros(0)
+        self.starts = np.concatenate([[0], np.cumsum([o.pdf.size for o in obs])]).astype(np.int64)
+        for name in ("main", "fixed2", "noise2", "rj2", "dd", "bits", "errors"):
+            setattr(self, name, np.array([getattr(o, name) for o in obs], dtype=float))
+
+    def ber(self, noise: float, jitter: float, gradient: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """BER of every observation at these scales, and its gradient by (log noise, log jitter) (n x 2; zeros
+        unless asked for)."""
         sigma = np.sqrt(self.fixed2 + noise**2 * self.noise2 + jitter**2 * self.rj2)
-        return ber_given_noise(self.v, self.pdf, self.main, sigma, jitter * self.dd)
+        ber, by_sigma, by_dd = ber_batch(self.v, self.pdf, self.starts, self.main, sigma, jitter * self.dd,
+                                         gradient)
+        gradient = np.stack([by_sigma * noise**2 * self.noise2 / sigma,
+                             by_sigma * jitter**2 * self.rj2 / sigma + by_dd * jitter * self.dd], axis=1)
+        return ber, gradient
+
+    def nll(self, params: np.ndarray) -> float:
+        """Poisson negative log-likelihood of the counts at log-scales ``params`` (constant terms dropped)."""
+        return self.nll_grad(params, gradient=False)[0]
+
+    def nll_grad(self, params: np.ndarray, gradient: bool = True) -> tuple[float, np.ndarray]:
+        """The negative log-likelihood and its exact gradient by the log-scales."""
+        noise, jitter = np.exp(params)
+        ber, gradient = self.ber(noise, jitter, gradient)
+        raw = self.bits * ber
+        mu = np.maximum(raw, 1e-300)
+        slope = np.where(raw > 1e-300, 1.0 - self.errors / mu, 0.0) * self.bits
+        return float(np.sum(mu - self.errors * np.log(mu))), slope @ gradient
 
 
-def _nll(params: np.ndarray, obs: list[_Observation]) -> float:
-    noise, jitter = np.exp(params)
-    total = 0.0
-    for o in obs:
-        mu = max(o.bits * o.ber(noise, jitter), 1e-300)
-        total += mu - o.errors * np.log(mu)
-    return float(total)
+def _threads(tasks: int) -> int:
+    """Threads for ``tasks`` independent fits: one per core this process may use, no more than the tasks."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity on this system
+        cores = os.cpu_count() or 1
+    return max(1, min(tasks, cores))
 
 
 def _with(index: int, value: float, other: float) -> np.ndarray:
@@ -63,7 +101,7 @@ def _with(index: int, value: float, other: float) -> np.ndarray:
     return np.array([value, other]) if index == 0 else np.array([other, value])
 
 
-def _profile_ci(obs: list[_Observation], best: np.ndarray, best_nll: float, index: int,
+def _profile_ci(batch: _Batch, best: np.ndarray, best_nll: float, index: int,
                 dispersion: float) -> list[float]:
     """95 % profile-likelihood interval of scale ``index`` (as a factor), bounded by ``BOUNDS``.
 
@@ -73,10 +111,15 @@ def _profile_ci(obs: list[_Observation], best: np.ndarray, best_nll: float, inde
     """
     allowance = 0.5 * float(stats.chi2.ppf(0.95, 1)) * dispersion
 
+    def inner(w: np.ndarray, value: float) -> tuple[float, np.ndarray]:
+        nll, gradient = batch.nll_grad(_with(index, value, float(w[0])))
+        return nll, gradient[1 - index: 2 - index]
+
     def excess(value: float) -> float:
-        inner = optimize.minimize_scalar(lambda w: _nll(_with(index, value, w), obs), bounds=BOUNDS,
-                                         method="bounded", options={"xatol": 1e-3})
-        return float(min(inner.fun, _nll(_with(index, value, best[1 - index]), obs)) - best_nll - allowance)
+        # the other scale re-fitted from its best value (exact gradient, a few steps)
+        refit = optimize.minimize(inner, np.array([best[1 - index]]), args=(value,), jac=True, method="L-BFGS-B",
+                                  bounds=[BOUNDS])
+        return float(min(refit.fun, batch.nll(_with(index, value, best[1 - index]))) - best_nll - allowance)
 
     ends = []
     for bound in BOUNDS:
@@ -92,24 +135,26 @@ def _log_residual(o: _Observation, predicted: float) -> float:
     return float(np.log10((o.errors + 0.5) / o.bits) - np.log10(max(predicted, 1e-300)))
 
 
-def _fit(obs: list[_Observation]) -> dict:
+def _fit(obs: list[_Observation], start: np.ndarray | None = None) -> dict:
+    """Maximum-likelihood scales of ``obs`` (from ``start``, default 1x and 1x), dispersion and curvature intervals."""
     informative = [o for o in obs if o.errors > 0]
     if not informative:
         return {"noise_scale": None, "jitter_scale": None, "informative": 0,
                 "note": "no measurement counted errors: the run cannot tell the model's noise and jitter"}
-    result = optimize.minimize(_nll, np.zeros(2), args=(obs,), method="L-BFGS-B", bounds=[BOUNDS, BOUNDS])
+    batch = _Batch(obs)
+    result = optimize.minimize(batch.nll_grad, np.zeros(2) if start is None else np.clip(start, *BOUNDS), jac=True,
+                               method="L-BFGS-B", bounds=[BOUNDS, BOUNDS])
     noise, jitter = np.exp(result.x)
     out = {"noise_scale": float(noise), "jitter_scale": float(jitter), "informative": len(informative),
            "noise_scale_ci95": None, "jitter_scale_ci95": None, "correlation": None, "dispersion": None}
     # over-dispersion: Pearson chi-square of the counts per degree of freedom (>= 1)
-    mu = np.array([max(o.bits * o.ber(noise, jitter), 1e-300) for o in obs])
-    counts = np.array([o.errors for o in obs])
+    mu = np.maximum(batch.bits * batch.ber(noise, jitter, False)[0], 1e-300)
+    counts = batch.errors
     dof = max(len(informative) - 2, 1)
     dispersion = max(float(np.sum(((counts - mu) ** 2 / mu)[counts > 0]) / dof), 1.0)
     out["dispersion"] = dispersion
     out["_x"], out["_nll"] = result.x, float(result.fun)  # for the profile intervals of the reported fit
-    step = 1e-3 * np.maximum(np.abs(result.x), 1.0)
-    hessian = approx_hess3(result.x, lambda p: _nll(np.clip(p, *BOUNDS), obs), epsilon=step)
+    hessian = _hessian(batch, result.x)
     try:
         cov = np.linalg.inv(hessian) * dispersion
     except np.linalg.LinAlgError:
@@ -129,16 +174,26 @@ def _fit(obs: list[_Observation]) -> dict:
     return out
 
 
+def _hessian(batch: _Batch, x: np.ndarray) -> np.ndarray:
+    """The likelihood's Hessian at ``x``: statsmodels' central differences of the exact gradient, symmetrised."""
+    step = 1e-4 * np.maximum(np.abs(x), 1.0)
+    hessian = approx_fprime(x, lambda p: batch.nll_grad(np.clip(p, *BOUNDS))[1], epsilon=step, centered=True)
+    return 0.5 * (hessian + hessian.T)
+
+
 def _flag(obs: list[_Observation], fit: dict) -> list[dict]:
     noise, jitter = fit.get("noise_scale") or 1.0, fit.get("jitter_scale") or 1.0
     corners = [(n, j) for n in (fit.get("noise_scale_ci95") or [noise])
                for j in (fit.get("jitter_scale_ci95") or [jitter])]
+    batch = _Batch(obs)
+    fitted = batch.ber(noise, jitter, False)[0]
+    log_fitted = np.log10(np.maximum(fitted, 1e-300))
+    # the fitted parameters' own uncertainty, in decades of BER
+    spreads = np.max([np.abs(np.log10(np.maximum(batch.ber(n, j, False)[0], 1e-300)) - log_fitted) for n, j in corners],
+                     axis=0)
     rows = []
-    for o in obs:
-        p = o.ber(noise, jitter)
-        # the fitted parameters' own uncertainty, in decades of BER
-        spread = max((abs(np.log10(max(o.ber(n, j), 1e-300)) - np.log10(max(p, 1e-300))) for n, j in corners),
-                     default=0.0)
+    for o, p, spread in zip(obs, fitted, spreads, strict=True):
+        p, spread = float(p), float(spread)
         expected = o.bits * p
         if o.errors > 0:
             band = MODEL_DECADES + min(spread, 3.0) + 3 / (np.log(10) * np.sqrt(o.errors))
@@ -174,9 +229,15 @@ def fit_ber_model(observations: list[tuple]) -> dict:
         flagged = now
     if not any(r["outlier"] for r in rows) and len({o.serial for o in obs}) > 2:
         counting = {o.serial for o in obs if o.errors > 0}  # a zero-count cable barely moves the fit
-        suspects = {serial for serial in counting
-                    if any(r["outlier"] for r in _flag([o for o in obs if o.serial == serial],
-                                                       _fit([o for o in obs if o.serial != serial])))}
+        # each refit starts from the fit of all (one cable barely moves it, so a few steps settle it); the
+        # refits are independent and run on the cores at once (the likelihood's kernel releases the GIL)
+        def deleted_outlier(serial: str) -> bool:
+            alone = [o for o in obs if o.serial == serial]
+            return any(r["outlier"] for r in _flag(alone, _fit([o for o in obs if o.serial != serial], fit.get("_x"))))
+
+        ordered = sorted(counting)
+        with ThreadPoolExecutor(_threads(len(ordered))) as pool:
+            suspects = {serial for serial, out in zip(ordered, pool.map(deleted_outlier, ordered), strict=True) if out}
         if suspects:
             kept = [o for o in obs if o.serial not in suspects]
             fit = _fit(kept)
@@ -191,8 +252,10 @@ def _profile_intervals(fit: dict, kept: list[_Observation]) -> None:
     x, best = fit.pop("_x", None), fit.pop("_nll", None)
     if x is None:
         return
-    fit["noise_scale_ci95"] = _profile_ci(kept, x, best, 0, fit["dispersion"])
-    fit["jitter_scale_ci95"] = _profile_ci(kept, x, best, 1, fit["dispersion"])
+    batch = _Batch(kept)
+    with ThreadPoolExecutor(_threads(2)) as pool:
+        noise, jitter = pool.map(lambda index: _profile_ci(batch, x, best, index, fit["dispersion"]), (0, 1))
+    fit["noise_scale_ci95"], fit["jitter_scale_ci95"] = noise, jitter
     fit["ci_method"] = "profile likelihood (deviance scaled by the dispersion)"
 
 

@@ -21,7 +21,7 @@ from accbench.bench.events import CableRecorded, CableSkipped, RunFinished, RunS
 from accbench.bench.measure import STEPS
 from accbench.bench.parallel import cable_results, check_workers
 from accbench.bench.plan import Plan
-from accbench.bench.record import RunRecord, read_model_inputs, read_run
+from accbench.bench.record import RunRecord, read_model_inputs
 from accbench.bench.recordio import RecordWriteError
 from accbench.bench.results import CableResult, RunResult
 from accbench.bench.stations import Instruments, check_station
@@ -113,7 +113,7 @@ def run_plan(plan: Plan, output: str | Path, station: Station, resume: bool = Fa
         if status == "complete":
             t0 = time.perf_counter()
             try:
-                cables = [c for c in read_run(output).cables if not c.instrument_error]
+                cables = [c for c in record.read().cables if not c.instrument_error]
                 model = model_comparison(output, cables)  # first: its outliers are unit defects of their lots
                 summary = lot_summary(plan, cables, outliers=set(model.get("outliers", [])))
                 summary["model_vs_measurement"] = model
@@ -130,4 +130,4 @@ def run_plan(plan: Plan, output: str | Path, station: Station, resume: bool = Fa
             say(RunFinished(str(output), status, summary))
     if finish_error is not None:
         raise finish_error
-    return read_run(output)
+    return record.read()

@@ -62,6 +62,7 @@ class RunRecord:
         self._seq = 0
         self._blocked = False  # a merge found the file locked; entries wait in the journal
         self._waited = 0  # cables that waited in the journal for the file lock
+        self._read_back: dict[str, CableResult] = {}  # cables this writer merged, as read back from the file
 
     @property
     def journaled(self) -> bool:
@@ -163,6 +164,10 @@ class RunRecord:
             attrs["timing_json"] = json.dumps(timing)
         self._write({"attrs": attrs, "lots": lots, "events": [[_now(), status]]}, attempts=8)
 
+    def read(self) -> RunResult:
+        """``read_run`` of this record, without reading again the cables this writer has merged and read back."""
+        return _run_result(*_load(self.path, "cannot read run record", self._read_back)[:2])
+
     def merge(self, attempts: int = 4) -> bool:
         """Merge the journal's entries into the record; False while another process holds it open."""
         with _interrupts_held():
@@ -198,13 +203,17 @@ class RunRecord:
         return True
 
     def _check_merged(self, fresh: list) -> None:
-        """Read the merge back before its entries are removed."""
+        """Read the merge back before its entries are removed (the cables whole: ``read`` reuses them)."""
         if not fresh:
             return
+        serials = [e.meta["cable"]["serial"] for e in fresh if e.meta.get("cable")]
         with _read_file(self.path, "cannot read back the run record") as f:
             ok = int(f.attrs.get("journal_seq", 0)) >= fresh[-1].seq and all(
-                bool(f["cables"][e.meta["cable"]["serial"]].attrs.get("complete", False))
-                for e in fresh if e.meta.get("cable"))
+                bool(f["cables"][serial].attrs.get("complete", False)) for serial in serials)
+            for serial in serials:
+                self._read_back.pop(serial, None)
+                if ok:
+                    self._read_back[serial] = _cable(f["cables"][serial], serial)
         if not ok:
             raise RecordWriteError(f"the run record {self.path} does not hold what was merged into it; the entries "
                                    f"are kept in {self.journal.dir}")
@@ -332,8 +341,12 @@ def _json(holder: h5py.Group, name: str, where: str, default: str | None = None)
         raise InputError(f"damaged run record: {where}{name} is not valid JSON") from exc
 
 
-def _load(path: Path, prefix: str) -> tuple[dict, dict, int]:
-    """The run with its pending journal entries on top, (run_id, journal_seq, plan_toml), cables from the journal."""
+def _load(path: Path, prefix: str, known: dict[str, CableResult] | None = None) -> tuple[dict, dict, int]:
+    """The run with its pending journal entries on top, (run_id, journal_seq, plan_toml), cables from the journal.
+
+    ``known``: cables already read back from this file by its one writer, taken instead of read again.
+    """
+    known = known or {}
     with _read_file(path, prefix) as f:
         cables = f["cables"]
         orders = {}
@@ -346,7 +359,7 @@ def _load(path: Path, prefix: str) -> tuple[dict, dict, int]:
                "ended": str(f.attrs["ended"]), "software_version": str(f.attrs["software_version"]),
                "plan": _json(f, "plan_json", ""), "instruments": _json(f, "instruments_json", ""),
                "events": _json(f, "events_json", ""),
-               "cables": [_cable(cables[s], s) for s in sorted(orders, key=orders.get)],
+               "cables": [known.get(s) or _cable(cables[s], s) for s in sorted(orders, key=orders.get)],
                "bench": _json(f, "bench_json", ""), "timing_s": _json(f, "timing_json", "", "{}"),
                "summary": _json(f, "summary_json", "", "{}")}
         internal = _internal(f) | {"plan_toml": str(f.attrs["plan_toml"]), "schema": str(f.attrs["schema"])}
@@ -380,6 +393,11 @@ def _cable(group: h5py.Group, serial: str) -> CableResult:
 def read_run(path: str | Path) -> RunResult:
     """Everything of a run except the raw S-parameters: metadata, typed cables, summary (journal included)."""
     run, internal, _ = _load(Path(path), "cannot read run record")
+    return _run_result(run, internal)
+
+
+def _run_result(run: dict, internal: dict) -> RunResult:
+    """The typed run of a loaded record."""
     return RunResult(name=run["name"], status=run["status"], schema=internal["schema"], started=run["started"],
                      ended=run["ended"], software_version=run["software_version"], plan=run["plan"],
                      instruments=run["instruments"], bench=run["bench"],

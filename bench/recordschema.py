@@ -119,7 +119,9 @@ def write_cable(group: h5py.Group, cable: CableResult, order: int, freq_hz: np.n
                 arrays: dict[str, np.ndarray] | None = None) -> None:
     """Write one cable's data and typed results into an empty group (``complete`` is the caller's last step)."""
     group.create_dataset("freq_hz", data=np.asarray(freq_hz, dtype=float)).attrs["unit"] = "Hz"
-    group.create_dataset("s", data=np.asarray(s, dtype=complex), compression="gzip", compression_opts=1)
+    # uncompressed: measured (noisy) S-parameters shrink by 5 % under gzip, 15 % with byte shuffle, at
+    # ~40 ms per 6000-point 4-port cable on a 2-core machine, which was a third of the run's record time
+    group.create_dataset("s", data=np.asarray(s, dtype=complex))
     _put(group.attrs, {"serial": cable.serial, "order": order, "outcome": cable.outcome, "wire_lot": cable.wire_lot,
                        "carbon_mg_m2": cable.carbon_mg_m2, "length_m": cable.length_m, "lanes": cable.lanes,
                        "power_w": cable.power_w, "power_at_gbd": cable.power_at_gbd,

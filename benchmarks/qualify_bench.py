@@ -83,18 +83,6 @@ def _cpu_s() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime + _server_cpu_s()
 
 
-def _server_start_s() -> float:
-    """Seconds until a first worker answers: the process server starts and imports accbench (once per process)."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from accbench.bench import parallel
-
-    start = time.perf_counter()
-    with ProcessPoolExecutor(1, mp_context=parallel._context()) as pool:
-        pool.submit(parallel._ready).result()
-    return time.perf_counter() - start
-
-
 def timed_run(plan, path: Path, workers: int = 1, station=None) -> tuple[object, dict]:
     """Run ``plan``; the run and {wall_s, cpu_main_s, cpu_workers_s, cables_s (wall until the last cable)}."""
     from accbench.bench.events import CableRecorded
@@ -148,6 +136,11 @@ def twin_cases(add) -> None:
         "-", "-" if limit is None else f"{limit:.0f} mg/m^2", "-", True)
 
 
+def _cables(run) -> list[dict]:
+    """A run's cables as plain data, timings left out."""
+    return [c.to_dict() | {"timing_s": 0} for c in run.cables]
+
+
 def distinct_cases(add) -> None:
     """Issue 16: 100 distinct cables, serial baseline and parallel in the same run."""
     plan = distinct_cable_plan()
@@ -155,20 +148,20 @@ def distinct_cases(add) -> None:
         tmp = Path(tmp)
         timed_run(distinct_cable_plan(2, first=500), tmp / "warm1.h5")  # compile, fill nothing the plan shares
         serial, ts = timed_run(plan, tmp / "serial.h5")
-        server_s = _server_start_s()
+        # the first parallel run of this process: the worker process server starts inside the timed run (as for
+        # `accbench qualify --workers 2`), this process measuring the first cables meanwhile
         parallel, tp = timed_run(plan, tmp / "parallel.h5", PARALLEL_WORKERS)
-    same = [c.to_dict() | {"timing_s": 0} for c in serial.cables] == \
-        [c.to_dict() | {"timing_s": 0} for c in parallel.cables]
-    cold = tp["wall_s"] + server_s
+        again, ta = timed_run(plan, tmp / "again.h5", PARALLEL_WORKERS)  # the server up already
+    same = _cables(serial) == _cables(parallel) == _cables(again)
     add(f"qualification, {len(plan.cables)} distinct cables x 2 rates, serial", f"{ts['wall_s']:.1f} s", "-",
         f"{ts['wall_s'] / len(plan.cables) * 1e3:.0f} ms/cable", "-", True)
     _cpu_row(add, "serial", ts)
     _steps(add, "serial", serial, ts["wall_s"])
     add(f"qualification, {len(plan.cables)} distinct cables x 2 rates, {PARALLEL_WORKERS} workers",
         f"{tp['wall_s']:.1f} s", f"serial {ts['wall_s']:.1f} s", f"{ts['wall_s'] / tp['wall_s']:.2f}x faster",
-        f"< {PARALLEL_TARGET_S:g} s", cold < PARALLEL_TARGET_S)
-    add("  with the worker process server's start (once per process)", f"{cold:.1f} s",
-        f"server start {server_s:.1f} s", "-", f"< {PARALLEL_TARGET_S:g} s", cold < PARALLEL_TARGET_S)
+        f"< {PARALLEL_TARGET_S:g} s", tp["wall_s"] < PARALLEL_TARGET_S)
+    add("  (its worker process server starting in it; a second run, server up)", f"{ta['wall_s']:.1f} s",
+        f"serial {ts['wall_s']:.1f} s", f"{ts['wall_s'] / ta['wall_s']:.2f}x faster", "-", True)
     add("  cables until the last is recorded / lot summary", f"{tp['cables_s']:.1f} s",
         f"serial {ts['cables_s']:.1f} s", f"summary {parallel.timing_s.get('summary', 0.0):.1f} s", "-", True)
     _cpu_row(add, "parallel", tp)

@@ -7,6 +7,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import h5py
@@ -156,15 +157,26 @@ def test_writes_wait_in_the_journal_while_a_reader_holds_the_record(tmp_path):
         assert record.journaled and _raw_serials(out) == ["C0"]
         seen = read_run(out)  # the journal is shown on top of the record meanwhile
         assert [c.serial for c in seen.cables] == ["C0", "C1"] and seen.instruments["vna"]
+        assert record.read() == seen  # the writer's own view: C0 as read back at its merge, C1 from the journal
         assert sorted(read_model_inputs(out)) == [("C0", "106.25"), ("C1", "106.25")]
         assert read_sparameters(out, "C1")[1].shape == (6000, 4, 4)
     finally:
         reader.release()
     record.write_cable(*_fake_cable(2))  # the file is free: everything waiting is merged first
     assert _raw_serials(out) == ["C0", "C1", "C2"] and not record.journal.dir.exists()
+    assert record.read() == read_run(out)
     events = [e[1] for e in read_run(out).events]
     assert any("open in another process" in e and "journal" in e for e in events)
     assert any(e.startswith("merged") and "journal" in e for e in events) and "an event while locked" in events
+
+
+def test_the_writers_view_is_the_record_after_a_cable_is_written_again(tmp_path):
+    out = tmp_path / "RUN.h5"
+    record = _record(out, 2)
+    order, freq_hz, s, cable, arrays = _fake_cable(1)
+    record.write_cable(order, freq_hz, s, replace(cable, notes=("measured again",)), arrays)
+    assert record.read() == read_run(out)
+    assert [c.notes for c in record.read().cables] == [(), ("measured again",)]
 
 
 @pytest.mark.slow
