@@ -24,6 +24,7 @@ instrument work is done (their computations finish first); a second Ctrl-C stops
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -394,9 +395,26 @@ def cable_results(plan: Plan, station: Station, instruments: Instruments, done: 
     recipe = replica() if callable(replica) else None
     pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker, initargs=(recipe,))
     try:
-        if recipe is not None:
-            yield from _replicated(plan, station, instruments, done, progress, pool, workers)
-        else:
-            yield from _pipelined(plan, station, instruments, done, progress, pool, workers)
+        with _one_numerical_thread():
+            if recipe is not None:
+                yield from _replicated(plan, station, instruments, done, progress, pool, workers)
+            else:
+                yield from _pipelined(plan, station, instruments, done, progress, pool, workers)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _one_numerical_thread() -> Iterator[None]:
+    """This process's numba and BLAS/OpenMP pools held at one thread while its workers have the cores (threads
+    spinning here beside them cost a 2-core machine about a fifth of a 100-cable run); restored afterwards."""
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        numba.set_num_threads(before)

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -26,6 +27,7 @@ CARBON_LEVELS = (5.0, 30.0, 60.0, 120.0, 200.0)
 DISTINCT_CABLES = 100
 PARALLEL_WORKERS = 2
 PARALLEL_TARGET_S = 20.0
+DISTINCT_ROUNDS = 3
 INSTRUMENT_CABLES = 4
 INSTRUMENT_TIME_SCALE = 0.25  # real seconds per instrument second: a 26 s cable (6000-point 1 kHz sweep) in 6.5 s
 OVERHEAD_TARGET = 0.05  # software beyond the instruments' own time, of that time
@@ -141,32 +143,68 @@ def _cables(run) -> list[dict]:
     return [c.to_dict() | {"timing_s": 0} for c in run.cables]
 
 
-def distinct_cases(add) -> None:
-    """Issue 16: 100 distinct cables, serial baseline and parallel in the same run."""
-    plan = distinct_cable_plan()
+def fresh_process_run(workers: int, output: str) -> None:
+    """In a new process: compile with two other cables, then time the distinct plan with ``workers``; JSON out.
+
+    A first parallel run of a process starts its worker process server inside the timed run, as
+    ``accbench qualify --workers 2`` does, this process measuring the first cables meanwhile.
+    """
+    import json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        timed_run(distinct_cable_plan(2, first=500), Path(tmp) / "warm.h5")  # compile, fill nothing the plan shares
+    run, t = timed_run(distinct_cable_plan(), Path(output), workers)
+    print(json.dumps(t | {"timing_s": run.timing_s}))
+
+
+def _fresh(workers: int, output: Path) -> dict:
+    """``fresh_process_run`` in a child process; its figures."""
+    import json
+    import subprocess
+
+    code = f"from benchmarks.qualify_bench import fresh_process_run; fresh_process_run({workers}, {str(output)!r})"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                          env=os.environ | {"PYTHONPATH": str(ROOT)})
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _median(runs: list[dict], key: str) -> float:
+    return float(sorted(r[key] for r in runs)[len(runs) // 2]) if len(runs) % 2 else \
+        float(sum(sorted(r[key] for r in runs)[len(runs) // 2 - 1: len(runs) // 2 + 1]) / 2)
+
+
+def distinct_cases(add, rounds: int = DISTINCT_ROUNDS) -> None:
+    """Issue 16: 100 distinct cables, serial (the baseline) and 2 workers, each in a fresh process, alternated
+    ``rounds`` times (this machine's speed drifts by tens of percent within minutes): medians and every run."""
+    from accbench.bench.record import read_run
+
+    serial, parallel = [], []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        timed_run(distinct_cable_plan(2, first=500), tmp / "warm1.h5")  # compile, fill nothing the plan shares
-        serial, ts = timed_run(plan, tmp / "serial.h5")
-        # the first parallel run of this process: the worker process server starts inside the timed run (as for
-        # `accbench qualify --workers 2`), this process measuring the first cables meanwhile
-        parallel, tp = timed_run(plan, tmp / "parallel.h5", PARALLEL_WORKERS)
-        again, ta = timed_run(plan, tmp / "again.h5", PARALLEL_WORKERS)  # the server up already
-    same = _cables(serial) == _cables(parallel) == _cables(again)
-    add(f"qualification, {len(plan.cables)} distinct cables x 2 rates, serial", f"{ts['wall_s']:.1f} s", "-",
-        f"{ts['wall_s'] / len(plan.cables) * 1e3:.0f} ms/cable", "-", True)
-    _cpu_row(add, "serial", ts)
-    _steps(add, "serial", serial, ts["wall_s"])
-    add(f"qualification, {len(plan.cables)} distinct cables x 2 rates, {PARALLEL_WORKERS} workers",
-        f"{tp['wall_s']:.1f} s", f"serial {ts['wall_s']:.1f} s", f"{ts['wall_s'] / tp['wall_s']:.2f}x faster",
-        f"< {PARALLEL_TARGET_S:g} s", tp["wall_s"] < PARALLEL_TARGET_S)
-    add("  (its worker process server starting in it; a second run, server up)", f"{ta['wall_s']:.1f} s",
-        f"serial {ts['wall_s']:.1f} s", f"{ts['wall_s'] / ta['wall_s']:.2f}x faster", "-", True)
-    add("  cables until the last is recorded / lot summary", f"{tp['cables_s']:.1f} s",
-        f"serial {ts['cables_s']:.1f} s", f"summary {parallel.timing_s.get('summary', 0.0):.1f} s", "-", True)
-    _cpu_row(add, "parallel", tp)
-    _steps(add, "parallel (summed over processes)", parallel, tp["wall_s"])
-    add("  same cables and verdicts as the serial run", "yes" if same else "NO", "-", "-", "identical", same)
+        for k in range(rounds):
+            serial.append(_fresh(1, tmp / f"serial{k}.h5"))
+            parallel.append(_fresh(PARALLEL_WORKERS, tmp / f"parallel{k}.h5"))
+        records = [read_run(tmp / f"{kind}{k}.h5") for kind in ("serial", "parallel") for k in range(rounds)]
+    same = all(_cables(r) == _cables(records[0]) for r in records)
+    n = len(records[0].cables)
+    ts, tp = _median(serial, "wall_s"), _median(parallel, "wall_s")
+    pairs = ", ".join(f"{s['wall_s']:.1f}/{p['wall_s']:.1f}" for s, p in zip(serial, parallel, strict=True))
+    ratios = ", ".join(f"{s['wall_s'] / p['wall_s']:.2f}" for s, p in zip(serial, parallel, strict=True))
+    add(f"qualification, {n} distinct cables x 2 rates, serial (median of {rounds})", f"{ts:.1f} s", "-",
+        f"{ts / n * 1e3:.0f} ms/cable", "-", True)
+    add(f"qualification, {n} distinct cables x 2 rates, {PARALLEL_WORKERS} workers (median of {rounds})",
+        f"{tp:.1f} s", f"serial {ts:.1f} s", f"{ts / tp:.2f}x faster", f"< {PARALLEL_TARGET_S:g} s",
+        tp < PARALLEL_TARGET_S)
+    add("  each round, serial/parallel (fresh processes, server start inside)", pairs, "-",
+        f"ratios {ratios}", "-", True)
+    for label, runs in (("serial", serial), ("parallel", parallel)):
+        t = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]  # the median run's split
+        add(f"  {label}: cables until the last is recorded / lot summary", f"{t['cables_s']:.1f} s", "-",
+            f"summary {t['timing_s'].get('summary', 0.0):.1f} s", "-", True)
+        _cpu_row(add, label, t)
+        _steps(add, label + (" (summed over processes)" if label == "parallel" else ""),
+               SimpleNamespace(timing_s=t["timing_s"]), t["wall_s"])
+    add("  same cables and verdicts in every run", "yes" if same else "NO", "-", "-", "identical", same)
 
 
 def instrument_time_cases(add) -> None:

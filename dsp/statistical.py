@@ -24,7 +24,13 @@ BINS_PER_HALF_EYE = 600
 
 @njit(cache=True)
 def _add_cursors(pdf: np.ndarray, cursors: np.ndarray, dv: float, levels: np.ndarray) -> np.ndarray:
-    """Convolve ``pdf`` (grid step dv) with the 4-level distribution of each cursor."""
+    """Convolve ``pdf`` (grid step dv) with the 4-level distribution of each cursor.
+
+    Each level moves the distribution by ``c * level / dv`` bins, split linearly between the two
+    bins either side. Written as a gather over the target bins (each adds its two sources in the
+    order a scatter over the sources would), so the loop has no carried dependency; the
+    distribution's support is tracked to skip the empty grid.
+    """
     n = pdf.size
     tmp = np.zeros(n)
     lo, hi = 0, n - 1
@@ -32,6 +38,8 @@ def _add_cursors(pdf: np.ndarray, cursors: np.ndarray, dv: float, levels: np.nda
         lo += 1
     while hi > lo and pdf[hi] == 0.0:
         hi -= 1
+    if lo > hi:
+        return pdf
     for c in cursors:
         if abs(c) < 1e-3 * dv:
             continue
@@ -41,16 +49,19 @@ def _add_cursors(pdf: np.ndarray, cursors: np.ndarray, dv: float, levels: np.nda
             shift = c * lvl / dv
             i0 = int(np.floor(shift))
             frac = shift - i0
-            for i in range(lo, hi + 1):
-                p = pdf[i]
-                if p == 0.0:
-                    continue
+            w_here, w_next = 0.25 * (1.0 - frac), 0.25 * frac
+            # source i adds w_here * p to bin i + i0 and w_next * p to bin i + i0 + 1, for 0 <= i + i0 < n - 1
+            first, last = max(lo, -i0), min(hi, n - 2 - i0)
+            if first > last:
+                continue
+            j = first + i0
+            tmp[j] += w_here * pdf[first]
+            for i in range(first + 1, last + 1):
                 j = i + i0
-                if 0 <= j < n - 1:
-                    tmp[j] += 0.25 * (1.0 - frac) * p
-                    tmp[j + 1] += 0.25 * frac * p
-                    new_lo = min(new_lo, j)
-                    new_hi = max(new_hi, j + 1)
+                tmp[j] = (tmp[j] + w_next * pdf[i - 1]) + w_here * pdf[i]
+            tmp[last + i0 + 1] += w_next * pdf[last]
+            new_lo = min(new_lo, first + i0)
+            new_hi = max(new_hi, last + i0 + 1)
         pdf, tmp = tmp, pdf
         lo, hi = new_lo, new_hi
     return pdf

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from accbench.bench.modelfit import _Batch, _Observation, fit_ber_model
-from accbench.dsp.statistical import ber_batch, interference_pdf
+from accbench.dsp.statistical import BINS_PER_HALF_EYE, ber_batch, interference_pdf
 from scipy import optimize
 from scipy.special import ndtr
 
@@ -103,3 +103,35 @@ def test_one_faulty_unit_is_flagged_and_only_it():
     assert errors > 100
     rows[7] = (serial, gbd, lane, bits, errors * 10, model, cursors)  # a unit ten times worse than its model
     assert fit_ber_model(rows)["outliers"] == [serial]
+
+
+def _scattered(cursors: np.ndarray, main_index: int) -> tuple[np.ndarray, np.ndarray]:
+    """The interference distribution by a plain scatter: each cursor's four levels moved onto the grid with
+    linear splitting (numpy's add.at), no support tracking."""
+    v, pdf, main = interference_pdf(cursors, main_index)
+    dv = main / 3 / BINS_PER_HALF_EYE  # the grid's step (v[1] - v[0] differs from it in the last bits)
+    out = np.zeros_like(pdf)
+    out[np.argmin(np.abs(v))] = 1.0
+    for c in np.delete(cursors, main_index):
+        if abs(c) < 1e-3 * dv:
+            continue
+        moved = np.zeros_like(out)
+        for level in (-1.0, -1.0 / 3.0, 1.0 / 3.0, 1.0):
+            shift = c * level / dv
+            whole = int(np.floor(shift))
+            frac = shift - whole
+            source = np.arange(out.size)
+            target = source + whole
+            keep = (target >= 0) & (target < out.size - 1)
+            np.add.at(moved, target[keep], 0.25 * (1 - frac) * out[source[keep]])
+            np.add.at(moved, target[keep] + 1, 0.25 * frac * out[source[keep]])
+        out = moved
+    return v, out
+
+
+@pytest.mark.parametrize("cursors", (*CURSORS, np.array([0.3, -0.2, 1.0, 0.45, -0.3, 0.2, -0.1, 0.05])))
+def test_interference_distribution_is_a_plain_scatter_of_the_levels(cursors):
+    _v, pdf, _ = interference_pdf(cursors, int(np.argmax(cursors)))
+    _, expected = _scattered(cursors, int(np.argmax(cursors)))
+    np.testing.assert_allclose(pdf, expected, rtol=1e-12, atol=1e-300)
+    assert pdf.sum() == pytest.approx(1.0, abs=1e-12)
