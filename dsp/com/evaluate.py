@@ -239,6 +239,8 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
             if p.n_qb:
                 if start is not None and tried:  # the fast score: one quantization step per candidate
                     delta = next(iter(tried.values()))[5]
+                elif start is not None and (g_dc_db, g_dc2_db) in s.quant_memo:
+                    delta = s.quant_memo[g_dc_db, g_dc2_db]  # the fast score: its CTLE setting's first step
                 else:
                     key = (g_dc_db, g_dc2_db, taps.tobytes(), phase)
                     delta = s.quant_memo.get(key)
@@ -246,6 +248,8 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
                         var_g = r_rn[0] + r_xn[0] + r_tn[0] + var_rj * r_jj[0]
                         samples = samples_range(s.folded.q, w, taps, phase, 0, s.folded.q.shape[-1] + N_TX - 1)
                         delta = s.quant_memo[key] = nz.quantization_step(p, samples, var_g)
+                        if start is not None:
+                            s.quant_memo[g_dc_db, g_dc2_db] = delta
                 r_row = r_row.copy()
                 r_row[0] += delta**2 / 12 / s.var_x
             mse, cols = floating.greedy_mse(h_rows, r_row, lim.pre, lim.fixed, lim.groups, lim.group_taps,
