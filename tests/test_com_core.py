@@ -316,3 +316,17 @@ def test_search_threads_change_no_result(dj_setup, monkeypatch):
     serial = com_case(dataclasses.replace(setup, quant_memo={}), sgrid, "smart")
     assert threaded.eq == serial.eq and threaded.fom_db == serial.fom_db and threaded.com_db == serial.com_db
     assert threaded.evaluations == serial.evaluations
+
+
+@pytest.mark.parametrize("halves", [[], [0, 0], [3], [1, 4, 0, 2, 7], [5] * 12])
+def test_quantization_noise_pmf_is_the_chained_convolution_of_its_boxes(halves):
+    """``margin._boxes``: one FFT product equals convolving each tap's uniform error box in turn (numpy)."""
+    from accbench.dsp.com.margin import _boxes
+
+    npts = 201
+    expected = np.zeros(npts)
+    expected[npts // 2] = 1.0
+    for h in halves:
+        expected = np.convolve(expected, np.full(2 * h + 1, 1.0 / (2 * h + 1)), mode="same")
+    np.testing.assert_allclose(_boxes(list(halves), npts), expected, rtol=0, atol=1e-15)
+    assert _boxes(list(halves), npts).sum() == pytest.approx(1.0, abs=1e-14)

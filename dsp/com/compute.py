@@ -176,10 +176,11 @@ def com_case(setup: ev.Setup, sgrid: search.Grid, mode: str = "smart") -> ComCas
     exact = None
     if p.method == "178A":
         hint = [None]  # the fast score hill-climbs the sampling offset from the previous candidate's best
+        ctle_steps: dict = {}  # and takes each CTLE setting's first quantization step for all its candidates
 
         def score(point):
             f = ev.fom_178a(setup, sgrid.g_dc[point[0]], sgrid.g_dc2[point[1]], taps_of(point), start=hint[0],
-                            want_taps=False)
+                            want_taps=False, ctle_steps=ctle_steps)
             hint[0] = f.offset
             return f.fom_db
 

@@ -196,15 +196,17 @@ def _peak_head(s: Setup, w: np.ndarray, taps: np.ndarray) -> tuple[np.ndarray, i
 
 
 def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start: int | None = None,
-             want_taps: bool = True) -> Fom:
+             want_taps: bool = True, ctle_steps: dict | None = None) -> Fom:
     """The 178A FOM: the MMSE FFE/DFE at every sampling offset in [-UI/2, UI/2] of the peak, the best kept.
 
     With ``start`` (an offset, in samples, from the peak), only a hill-climb from it: the offsets tried
     move one sample at a time while the FOM rises, all with the quantization step of the first (the
     search's fast score; the finalists are scored in full). In full, offsets whose FOM ceiling (every FFE
     position free, no limits, no quantization noise) is below the best FOM found are skipped: they cannot
-    be the best, so the result is the definition's. ``want_taps=False`` leaves the receiver
-    FFE and DFE taps of the best offset out (``rx_ffe``, ``rx_cols``, ``dfe`` None): a search needs
+    be the best, so the result is the definition's. ``ctle_steps`` (the fast score's, one per search): the
+    quantization step of the first candidate scored at each CTLE setting, used for the later ones of that
+    setting (the fast score only ranks; the step varies little with the TX taps). ``want_taps=False`` leaves
+    the receiver FFE and DFE taps of the best offset out (``rx_ffe``, ``rx_cols``, ``dfe`` None): a search needs
     only the FOM.
     """
     p, lim, m = s.p, s.lim, s.spu
@@ -239,8 +241,8 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
             if p.n_qb:
                 if start is not None and tried:  # the fast score: one quantization step per candidate
                     delta = next(iter(tried.values()))[5]
-                elif start is not None and (g_dc_db, g_dc2_db) in s.quant_memo:
-                    delta = s.quant_memo[g_dc_db, g_dc2_db]  # the fast score: its CTLE setting's first step
+                elif ctle_steps is not None and (g_dc_db, g_dc2_db) in ctle_steps:
+                    delta = ctle_steps[g_dc_db, g_dc2_db]  # the fast score: its CTLE setting's first step
                 else:
                     key = (g_dc_db, g_dc2_db, taps.tobytes(), phase)
                     delta = s.quant_memo.get(key)
@@ -248,8 +250,8 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
                         var_g = r_rn[0] + r_xn[0] + r_tn[0] + var_rj * r_jj[0]
                         samples = samples_range(s.folded.q, w, taps, phase, 0, s.folded.q.shape[-1] + N_TX - 1)
                         delta = s.quant_memo[key] = nz.quantization_step(p, samples, var_g)
-                        if start is not None:
-                            s.quant_memo[g_dc_db, g_dc2_db] = delta
+                    if ctle_steps is not None:
+                        ctle_steps[g_dc_db, g_dc2_db] = delta
                 r_row = r_row.copy()
                 r_row[0] += delta**2 / 12 / s.var_x
             mse, cols = floating.greedy_mse(h_rows, r_row, lim.pre, lim.fixed, lim.groups, lim.group_taps,
