@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,7 @@ from accbench.dsp.com.folded import (
     tap_autocorr,
 )
 from accbench.dsp.com.params import ClauseParams
+from accbench.dsp.com.threads import threads
 from numba import njit
 from scipy.linalg import toeplitz
 
@@ -80,21 +82,41 @@ class Setup:
 
 def prepare(p: ClauseParams, grid: SystemGrid, end: EndCase, paths: list[Path]) -> Setup:
     """Basis pulses of the victim and its aggressors and the receiver-noise basis."""
-    pulses = [pu.path_pulses(p, grid, path) for path in paths]
+    pool = _setup_pool()
+    pulses = list(pool.map(lambda path: pu.path_pulses(p, grid, path), paths))  # independent: on the cores
     lim = mmse.FfeLimits.from_table(p.rx_ffe) if p.rx_ffe else None
     unequalised = np.fft.irfft(pu.pulse_shaping(p, grid) * paths[0].h21, n=grid.n_time)
     anchor = int(np.argmax(unequalised)) - pulses[0].start + 3 * grid.samples_per_ui
     m = grid.samples_per_ui
     lags = lim.span if lim else 1
-    folded = FoldedPath.of("thru", paths[0].name, pulses[0].basis, m, lags)
-    slope = FoldedPath.of("slope", paths[0].name, slope_basis(pulses[0].basis, m), m, lags)
-    aggs = [FoldedPath.of(a.kind, a.name, a.basis, m, lags) for a in pulses[1:]]
+    to_fold = [("thru", paths[0].name, pulses[0].basis), ("slope", paths[0].name, slope_basis(pulses[0].basis, m)),
+               *((a.kind, a.name, a.basis) for a in pulses[1:])]
+    folded, slope, *aggs = pool.map(lambda item: FoldedPath.of(*item, m, lags), to_fold)
     reach = (lim.pre + p.b_max.size + 1) if lim else 1
     head = min(anchor // m + HEAD_MARGIN_UI + reach, folded.q.shape[-1])
     return Setup(p, grid, end, pulses[0], pulses[1:], nz.system_rx_noise_basis(p, grid), lim, anchor,
                  folded, slope, aggs, head)
 
 
+def _setup_pool() -> ThreadPoolExecutor | _InThisThread:
+    """The set-up's pool for independent paths (their FFTs and array work release the GIL); none on one thread."""
+    count = threads()
+    if count < 2:
+        return _InThisThread()
+    if count not in _SETUP_POOLS:
+        _SETUP_POOLS[count] = ThreadPoolExecutor(count, thread_name_prefix="com-setup")
+    return _SETUP_POOLS[count]
+
+
+class _InThisThread:
+    """``map`` as a thread pool's, in the calling thread."""
+
+    @staticmethod
+    def map(function: Callable, items):
+        return map(function, items)
+
+
+_SETUP_POOLS: dict[int, ThreadPoolExecutor] = {}
 HEAD_MARGIN_UI = 40  # the equalised pulse's peak lies within this many UIs after the unequalised one
 
 
