@@ -222,14 +222,14 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
     """The 178A FOM: the MMSE FFE/DFE at every sampling offset in [-UI/2, UI/2] of the peak, the best kept.
 
     With ``start`` (an offset, in samples, from the peak), only a hill-climb from it: the offsets tried
-    move one sample at a time while the FOM rises, all with the quantization step of the first (the
-    search's fast score; the finalists are scored in full). In full, offsets whose FOM ceiling (every FFE
-    position free, no limits, no quantization noise) is below the best FOM found are skipped: they cannot
-    be the best, so the result is the definition's. ``ctle_steps`` (the fast score's, one per search): the
-    quantization step of the first candidate scored at each CTLE setting, used for the later ones of that
-    setting (the fast score only ranks; the step varies little with the TX taps). ``want_taps=False`` leaves
-    the receiver FFE and DFE taps of the best offset out (``rx_ffe``, ``rx_cols``, ``dfe`` None): a search needs
-    only the FOM.
+    move one sample at a time while the FOM rises, all with the quantization step of the first and its
+    floating-tap placement (the search's fast score; the finalists are scored in full). In full, offsets
+    whose FOM ceiling (every FFE position free, no limits, no quantization noise) is below the best FOM
+    found are skipped: they cannot be the best, so the result is the definition's. ``ctle_steps`` (the
+    fast score's, one per search): the quantization step of the first candidate scored at each CTLE
+    setting, used for the later ones of that setting (the fast score only ranks; the step varies little
+    with the TX taps). ``want_taps=False`` leaves the receiver FFE and DFE taps of the best offset out
+    (``rx_ffe``, ``rx_cols``, ``dfe`` None): a search needs only the FOM.
     """
     p, lim, m = s.p, s.lim, s.spu
     w = pu.ctle_weights(g_dc_db, g_dc2_db)
@@ -276,8 +276,15 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
                         ctle_steps[g_dc_db, g_dc2_db] = delta
                 r_row = r_row.copy()
                 r_row[0] += delta**2 / 12 / s.var_x
-            mse, cols = floating.greedy_mse(h_rows, r_row, lim.pre, lim.fixed, lim.groups, lim.group_taps,
-                                            p.b_min, p.b_max, lim.w_min, lim.w_max)
+            if start is not None and tried:
+                # the fast score: the floating taps where the greedy placed them at the candidate's first offset
+                # (the neighbouring offsets see the same reflections one sample away); solved there, no search
+                cols = next(iter(tried.values()))[4]
+                mse = floating.clipped_mse(h_rows, floating.toeplitz_of(r_row), cols, lim.pre, p.b_min, p.b_max,
+                                           lim.w_min, lim.w_max)
+            else:
+                mse, cols = floating.greedy_mse(h_rows, r_row, lim.pre, lim.fixed, lim.groups, lim.group_taps,
+                                                p.b_min, p.b_max, lim.w_min, lim.w_max)
             tried[offset] = (to_db(mse), ts, h_rows, r_row, cols, delta)
         return tried[offset][0]
 

@@ -16,7 +16,8 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def _toeplitz(r: np.ndarray) -> np.ndarray:
+def toeplitz_of(r: np.ndarray) -> np.ndarray:
+    """The symmetric Toeplitz matrix of first row ``r`` (compiled: a fast score builds one per offset)."""
     n = r.size
     out = np.empty((n, n))
     for i in range(n):
@@ -368,7 +369,7 @@ def greedy_mse(h_rows: np.ndarray, r_row: np.ndarray, pre: int, fixed: int, grou
         in_set[best_start:best_start + gt] = True
     cols = np.nonzero(in_set)[0]
     if not np.isfinite(best_mse):
-        best_mse = clipped_mse(h_rows, _toeplitz(r_row), cols, pre, b_min, b_max, w_min, w_max)
+        best_mse = clipped_mse(h_rows, toeplitz_of(r_row), cols, pre, b_min, b_max, w_min, w_max)
     return best_mse, cols
 
 
