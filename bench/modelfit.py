@@ -24,10 +24,10 @@ outliers beyond three robust deviations (at least 2 %).
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from accbench.bench.parallel import usable_cores
 from accbench.dsp.statistical import ber_batch, interference_pdf
 from scipy import optimize, stats
 from statsmodels.tools.numdiff import approx_fprime
@@ -56,31 +56,33 @@ class _Batch:
     """Observations side by side, so the likelihood and its gradient are one compiled pass over all of them."""
 
     def __init__(self, obs: list[_Observation]):
-        self.obs = obs
         self.v = np.concatenate([o.v for o in obs]) if obs else np.zeros(0)
         self.pdf = np.concatenate([o.pdf for o in obs]) if obs else np.zeros(0)
         self.starts = np.concatenate([[0], np.cumsum([o.pdf.size for o in obs])]).astype(np.int64)
         for name in ("main", "fixed2", "noise2", "rj2", "dd", "bits", "errors"):
             setattr(self, name, np.array([getattr(o, name) for o in obs], dtype=float))
 
-    def ber(self, noise: float, jitter: float, gradient: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """BER of every observation at these scales, and its gradient by (log noise, log jitter) (n x 2; zeros
+    def ber(self, noise: float, jitter: float, with_gradient: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """BER of every observation at these scales, and its gradient by (log noise, log jitter) (n x 2; None
         unless asked for)."""
         sigma = np.sqrt(self.fixed2 + noise**2 * self.noise2 + jitter**2 * self.rj2)
         ber, by_sigma, by_dd = ber_batch(self.v, self.pdf, self.starts, self.main, sigma, jitter * self.dd,
-                                         gradient)
-        gradient = np.stack([by_sigma * noise**2 * self.noise2 / sigma,
-                             by_sigma * jitter**2 * self.rj2 / sigma + by_dd * jitter * self.dd], axis=1)
-        return ber, gradient
+                                         with_gradient)
+        if not with_gradient:
+            return ber, None
+        return ber, np.stack([by_sigma * noise**2 * self.noise2 / sigma,
+                              by_sigma * jitter**2 * self.rj2 / sigma + by_dd * jitter * self.dd], axis=1)
 
     def nll(self, params: np.ndarray) -> float:
         """Poisson negative log-likelihood of the counts at log-scales ``params`` (constant terms dropped)."""
-        return self.nll_grad(params, gradient=False)[0]
+        noise, jitter = np.exp(params)
+        mu = np.maximum(self.bits * self.ber(noise, jitter, False)[0], 1e-300)
+        return float(np.sum(mu - self.errors * np.log(mu)))
 
-    def nll_grad(self, params: np.ndarray, gradient: bool = True) -> tuple[float, np.ndarray]:
+    def nll_grad(self, params: np.ndarray) -> tuple[float, np.ndarray]:
         """The negative log-likelihood and its exact gradient by the log-scales."""
         noise, jitter = np.exp(params)
-        ber, gradient = self.ber(noise, jitter, gradient)
+        ber, gradient = self.ber(noise, jitter)
         raw = self.bits * ber
         mu = np.maximum(raw, 1e-300)
         slope = np.where(raw > 1e-300, 1.0 - self.errors / mu, 0.0) * self.bits
@@ -89,11 +91,7 @@ class _Batch:
 
 def _threads(tasks: int) -> int:
     """Threads for ``tasks`` independent fits: one per core this process may use, no more than the tasks."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # no affinity on this system
-        cores = os.cpu_count() or 1
-    return max(1, min(tasks, cores))
+    return max(1, min(tasks, usable_cores()))
 
 
 def _with(index: int, value: float, other: float) -> np.ndarray:

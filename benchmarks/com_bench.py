@@ -79,9 +79,9 @@ def run_cases(add) -> None:
         add("  accbench per candidate vs pychopmarg per candidate", f"{per_cand * 1e3:.2f} ms",
             f"{pcm['per_candidate_s'] * 1e3:.0f} ms (pychopmarg {pcm['version']}, set-up {pcm['setup_s']:.1f} s)",
             f"{pcm['per_candidate_s'] / per_cand:.0f}x", "-", True)
+        # the ratio issue 12 asks to report (it sets no target for it: a channel is hundreds of candidates)
         add("  accbench per channel vs pychopmarg per candidate", f"{ours['total_s']:.2f} s",
-            f"{pcm['per_candidate_s']:.2f} s", f"{pcm['per_candidate_s'] / ours['total_s']:.2f}x", ">= 1x",
-            pcm["per_candidate_s"] >= ours["total_s"])
+            f"{pcm['per_candidate_s']:.2f} s", f"{pcm['per_candidate_s'] / ours['total_s']:.2f}x", "-", True)
         full = pcm["setup_s"] + pcm["per_candidate_s"] * grid * ours["cases"]
         add("  accbench per channel vs pychopmarg exhaustive (estimated)", f"{ours['total_s']:.2f} s",
             f"{full / 3600:.1f} h", f"{full / ours['total_s']:.0f}x", ">= 100x", full / ours["total_s"] >= 100)
