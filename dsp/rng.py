@@ -69,14 +69,19 @@ def seed_state(seed: int, stream: int) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
+def xorshift_step(s0: np.uint64, s1: np.uint64) -> tuple[np.uint64, np.uint64, np.uint64]:
+    """One xorshift128+ step of the state (s0, s1): the new state and its 64 random bits (inlined, so a
+    block fill keeps the state in registers)."""
+    a = s0 ^ (s0 << np.uint64(23))
+    s1_next = a ^ s1 ^ (a >> np.uint64(17)) ^ (s1 >> np.uint64(26))
+    return s1, s1_next, s1_next + s1
+
+
+@njit(cache=True, inline="always")
 def next_u64(state: np.ndarray) -> np.uint64:
     """Advance xorshift128+ and return 64 random bits."""
-    a = state[0]
-    b = state[1]
-    state[0] = b
-    a ^= a << np.uint64(23)
-    state[1] = a ^ b ^ (a >> np.uint64(17)) ^ (b >> np.uint64(26))
-    return state[1] + b
+    state[0], state[1], r = xorshift_step(state[0], state[1])
+    return r
 
 
 @njit(cache=True, inline="always")
@@ -129,12 +134,7 @@ def fill_normals(out: np.ndarray, state: np.ndarray, zx: np.ndarray, zf: np.ndar
     i = 0
     n = out.size
     while i < n:
-        a = s0
-        b = s1
-        s0 = b
-        a ^= a << np.uint64(23)
-        s1 = a ^ b ^ (a >> np.uint64(17)) ^ (b >> np.uint64(26))
-        r = s1 + b
+        s0, s1, r = xorshift_step(s0, s1)
         k = np.int64(r & np.uint64(255))
         u = np.float64(np.int64(r >> np.uint64(11))) * (2.0 / 9007199254740992.0) - 1.0
         z = u * zx[k]
@@ -207,12 +207,7 @@ def fill_normals32(out: np.ndarray, state: np.ndarray, zx: np.ndarray, zf: np.nd
     scale = np.float32(_U24)
     shift = np.float32(1.0 - 0.5 * _U24)
     while i < n:
-        a = s0
-        b = s1
-        s0 = b
-        a ^= a << np.uint64(23)
-        s1 = a ^ b ^ (a >> np.uint64(17)) ^ (b >> np.uint64(26))
-        r = s1 + b
+        s0, s1, r = xorshift_step(s0, s1)
         for h in range(2):
             if i >= n:
                 break

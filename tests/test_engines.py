@@ -9,7 +9,7 @@ from accbench.dsp.channel import TwinaxChannel
 from accbench.dsp.link import simulate_link
 from accbench.dsp.linkconfig import LinkConfig
 from accbench.dsp.patterns import get_pattern
-from accbench.dsp.rng import ZIG_X, normals, normals32
+from accbench.dsp.rng import ZIG_X, next_u64, normals, normals32, seed_state
 from accbench.dsp.statistical import stat_ber
 from accbench.dsp.tdsim import TAP_GROUP, near_window, oversampled_waveform, simulate_ber
 from accbench.dsp.twinax import TwinaxSpec
@@ -24,6 +24,20 @@ def analytic_ser(sigma: float, d: float = 1 / 3) -> float:
     (Outer levels err on one side, inner levels on two: (1 + 2 + 2 + 1)/4 Q = 1.5 Q.)
     """
     return 0.75 * erfc(d / (sigma * np.sqrt(2)))
+
+
+def test_generator_is_vignas_xorshift128_plus():
+    """64-bit outputs equal the published xorshift128+ (Vigna 2017: shifts 23, 17, 26; output s1 + s0 of the
+    new state), written here in plain Python integers from the same seeded state."""
+    mask = (1 << 64) - 1
+    state = seed_state(11, 3)
+    s0, s1 = int(state[0]), int(state[1])
+    for _ in range(1000):
+        x, y = s0, s1
+        s0 = y
+        x = (x ^ (x << 23)) & mask
+        s1 = x ^ y ^ (x >> 17) ^ (y >> 26)
+        assert int(next_u64(state)) == (s1 + y) & mask
 
 
 def test_ziggurat_normals():
