@@ -36,7 +36,7 @@ from accbench.bench.journal import Entry, Journal, apply, cable_entry, overlay
 from accbench.bench.recordio import FULL, RecordLocked, RecordWriteError, fsync_dir, recover, why, write_session
 from accbench.bench.recordschema import read_cable, read_cursors
 from accbench.bench.recordv1 import cable_from_v1
-from accbench.bench.results import CableResult, RunResult
+from accbench.bench.results import CableResult, RunResult, cable_from_dict
 
 from accbench import __version__
 from accbench.errors import InputError
@@ -62,7 +62,7 @@ class RunRecord:
         self._seq = 0
         self._blocked = False  # a merge found the file locked; entries wait in the journal
         self._waited = 0  # cables that waited in the journal for the file lock
-        self._read_back: dict[str, CableResult] = {}  # cables this writer merged, as read back from the file
+        self._merged: dict[str, CableResult] = {}  # cables this writer merged (checked in the file), typed
 
     @property
     def journaled(self) -> bool:
@@ -165,8 +165,9 @@ class RunRecord:
         self._write({"attrs": attrs, "lots": lots, "events": [[_now(), status]]}, attempts=8)
 
     def read(self) -> RunResult:
-        """``read_run`` of this record, without reading again the cables this writer has merged and read back."""
-        return _run_result(*_load(self.path, "cannot read run record", self._read_back)[:2])
+        """``read_run`` of this record, without reading again the cables this writer merged: their typed results
+        are those it wrote (the schema's round trip is exact, as ``read_run`` of a journal entry relies on too)."""
+        return _run_result(*_load(self.path, "cannot read run record", self._merged)[:2])
 
     def merge(self, attempts: int = 4) -> bool:
         """Merge the journal's entries into the record; False while another process holds it open."""
@@ -203,17 +204,17 @@ class RunRecord:
         return True
 
     def _check_merged(self, fresh: list) -> None:
-        """Read the merge back before its entries are removed (the cables whole: ``read`` reuses them)."""
+        """Read the merge back before its entries are removed (``read`` then reuses the merged cables)."""
         if not fresh:
             return
-        serials = [e.meta["cable"]["serial"] for e in fresh if e.meta.get("cable")]
+        cables = {e.meta["cable"]["serial"]: e.meta["cable"]["result"] for e in fresh if e.meta.get("cable")}
         with _read_file(self.path, "cannot read back the run record") as f:
             ok = int(f.attrs.get("journal_seq", 0)) >= fresh[-1].seq and all(
-                bool(f["cables"][serial].attrs.get("complete", False)) for serial in serials)
-            for serial in serials:
-                self._read_back.pop(serial, None)
-                if ok:
-                    self._read_back[serial] = _cable(f["cables"][serial], serial)
+                bool(f["cables"][serial].attrs.get("complete", False)) for serial in cables)
+        for serial, result in cables.items():
+            self._merged.pop(serial, None)
+            if ok:
+                self._merged[serial] = cable_from_dict(result)
         if not ok:
             raise RecordWriteError(f"the run record {self.path} does not hold what was merged into it; the entries "
                                    f"are kept in {self.journal.dir}")
@@ -344,7 +345,7 @@ def _json(holder: h5py.Group, name: str, where: str, default: str | None = None)
 def _load(path: Path, prefix: str, known: dict[str, CableResult] | None = None) -> tuple[dict, dict, int]:
     """The run with its pending journal entries on top, (run_id, journal_seq, plan_toml), cables from the journal.
 
-    ``known``: cables already read back from this file by its one writer, taken instead of read again.
+    ``known``: cables its one writer merged into this file, taken instead of read again.
     """
     known = known or {}
     with _read_file(path, prefix) as f:
