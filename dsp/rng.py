@@ -144,19 +144,10 @@ def fill_normals(out: np.ndarray, state: np.ndarray, zx: np.ndarray, zf: np.ndar
             continue
         state[0] = s0
         state[1] = s1
-        if k == 0:
-            while True:
-                t = -np.log(next_uniform(state)) / zx[1]
-                e = -np.log(next_uniform(state))
-                if 2.0 * e > t * t:
-                    break
-            out[i] = zx[1] + t if u > 0 else -(zx[1] + t)
+        accepted, value = _ziggurat_slow(state, k, u, zx, zf)
+        if accepted:
+            out[i] = value
             i += 1
-        else:
-            y = zf[k] + next_uniform(state) * (zf[k + 1] - zf[k])
-            if y < np.exp(-0.5 * z * z):
-                out[i] = z
-                i += 1
         s0 = state[0]
         s1 = state[1]
     state[0] = s0
