@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,7 +34,7 @@ from accbench.dsp.com.folded import (
     tap_autocorr,
 )
 from accbench.dsp.com.params import ClauseParams
-from accbench.dsp.com.threads import threads
+from accbench.dsp.com.threads import pool, threads
 from numba import njit
 from scipy.linalg import toeplitz
 
@@ -82,8 +81,9 @@ class Setup:
 
 def prepare(p: ClauseParams, grid: SystemGrid, end: EndCase, paths: list[Path]) -> Setup:
     """Basis pulses of the victim and its aggressors and the receiver-noise basis."""
-    pool = _setup_pool()
-    pulses = list(pool.map(lambda path: pu.path_pulses(p, grid, path), paths))  # independent: on the cores
+    count = threads()  # the paths are independent (their FFTs and array work release the GIL): on the cores
+    on_cores = pool(count).map if count > 1 else map
+    pulses = list(on_cores(lambda path: pu.path_pulses(p, grid, path), paths))
     lim = mmse.FfeLimits.from_table(p.rx_ffe) if p.rx_ffe else None
     unequalised = np.fft.irfft(pu.pulse_shaping(p, grid) * paths[0].h21, n=grid.n_time)
     anchor = int(np.argmax(unequalised)) - pulses[0].start + 3 * grid.samples_per_ui
@@ -91,32 +91,13 @@ def prepare(p: ClauseParams, grid: SystemGrid, end: EndCase, paths: list[Path]) 
     lags = lim.span if lim else 1
     to_fold = [("thru", paths[0].name, pulses[0].basis), ("slope", paths[0].name, slope_basis(pulses[0].basis, m)),
                *((a.kind, a.name, a.basis) for a in pulses[1:])]
-    folded, slope, *aggs = pool.map(lambda item: FoldedPath.of(*item, m, lags), to_fold)
+    folded, slope, *aggs = on_cores(lambda item: FoldedPath.of(*item, m, lags), to_fold)
     reach = (lim.pre + p.b_max.size + 1) if lim else 1
     head = min(anchor // m + HEAD_MARGIN_UI + reach, folded.q.shape[-1])
     return Setup(p, grid, end, pulses[0], pulses[1:], nz.system_rx_noise_basis(p, grid), lim, anchor,
                  folded, slope, aggs, head)
 
 
-def _setup_pool() -> ThreadPoolExecutor | _InThisThread:
-    """The set-up's pool for independent paths (their FFTs and array work release the GIL); none on one thread."""
-    count = threads()
-    if count < 2:
-        return _InThisThread()
-    if count not in _SETUP_POOLS:
-        _SETUP_POOLS[count] = ThreadPoolExecutor(count, thread_name_prefix="com-setup")
-    return _SETUP_POOLS[count]
-
-
-class _InThisThread:
-    """``map`` as a thread pool's, in the calling thread."""
-
-    @staticmethod
-    def map(function: Callable, items):
-        return map(function, items)
-
-
-_SETUP_POOLS: dict[int, ThreadPoolExecutor] = {}
 HEAD_MARGIN_UI = 40  # the equalised pulse's peak lies within this many UIs after the unequalised one
 
 
@@ -260,9 +241,10 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
         if offset not in tried:
             ts, phase, h_rows, r_row, r_tn, r_jj = rows_of(offset)
             delta = 0.0
+            first = next(iter(tried.values())) if start is not None and tried else None  # the fast score's
             if p.n_qb:
-                if start is not None and tried:  # the fast score: one quantization step per candidate
-                    delta = next(iter(tried.values()))[5]
+                if first is not None:  # the fast score: one quantization step per candidate
+                    delta = first[5]
                 elif ctle_steps is not None and (g_dc_db, g_dc2_db) in ctle_steps:
                     delta = ctle_steps[g_dc_db, g_dc2_db]  # the fast score: its CTLE setting's first step
                 else:
@@ -276,10 +258,10 @@ def fom_178a(s: Setup, g_dc_db: float, g_dc2_db: float, taps: np.ndarray, start:
                         ctle_steps[g_dc_db, g_dc2_db] = delta
                 r_row = r_row.copy()
                 r_row[0] += delta**2 / 12 / s.var_x
-            if start is not None and tried:
+            if first is not None:
                 # the fast score: the floating taps where the greedy placed them at the candidate's first offset
                 # (the neighbouring offsets see the same reflections one sample away); solved there, no search
-                cols = next(iter(tried.values()))[4]
+                cols = first[4]
                 mse = floating.clipped_mse(h_rows, floating.toeplitz_of(r_row), cols, lim.pre, p.b_min, p.b_max,
                                            lim.w_min, lim.w_max)
             else:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import add
@@ -21,7 +20,7 @@ from operator import add
 import numpy as np
 from accbench.dsp.com.params import ClauseParams
 from accbench.dsp.com.pulses import TX_TAPS
-from accbench.dsp.com.threads import threads
+from accbench.dsp.com.threads import pool, threads
 
 TOP_CTLE = 3
 
@@ -111,7 +110,7 @@ class Search:
         count = threads()
         if not self.pure or len(todo) < 2 or count < 2:
             return
-        for point, value in zip(todo, _pool(count).map(self.fom, todo), strict=True):
+        for point, value in zip(todo, pool(count).map(self.fom, todo), strict=True):
             self.cache[point] = value
 
     def best(self) -> tuple[tuple[int, ...], float]:
@@ -139,16 +138,6 @@ def _sweep(search: Search, point: tuple[int, ...], dim: int) -> tuple[int, ...]:
     options = [(*point[:dim], i, *point[dim + 1:]) for i in range(search.grid.dims[dim])]
     search.prefetch(options)
     return max(options, key=search.score)
-
-
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-
-
-def _pool(count: int) -> ThreadPoolExecutor:
-    """One pool per thread count, kept for the process (a search is short; starting threads is not free)."""
-    if count not in _POOLS:
-        _POOLS[count] = ThreadPoolExecutor(count, thread_name_prefix="com-search")
-    return _POOLS[count]
 
 
 def _pattern(search: Search, start: tuple[int, ...], diagonals: bool = True) -> tuple[int, ...]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 MAX_THREADS = 8
+_POOLS: dict[int, ThreadPoolExecutor] = {}
 
 
 def threads() -> int:
@@ -10,3 +13,10 @@ def threads() -> int:
     import numba
 
     return max(1, min(numba.get_num_threads(), MAX_THREADS))
+
+
+def pool(count: int) -> ThreadPoolExecutor:
+    """One pool per thread count, kept for the process (COM work is short; starting threads is not free)."""
+    if count not in _POOLS:
+        _POOLS[count] = ThreadPoolExecutor(count, thread_name_prefix="com")
+    return _POOLS[count]
